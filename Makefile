@@ -1,0 +1,43 @@
+# Thin wrapper over meson; every target installs missing dependencies first.
+BUILD ?= build
+ASAN_BUILD ?= build-asan
+MESON_FLAGS ?=
+export PATH := /usr/local/cuda/bin:$(PATH)
+
+.PHONY: all deps setup build test demo bench memcheck valgrind asan clean
+
+all: build
+
+deps:
+	@scripts/install-deps.sh
+
+$(BUILD)/build.ninja:
+	meson setup $(BUILD) $(MESON_FLAGS)
+
+setup: deps $(BUILD)/build.ninja
+
+build: setup
+	meson compile -C $(BUILD)
+
+test: build
+	@scripts/run-tests.sh $(BUILD)
+
+demo: build
+	$(BUILD)/examples/tour
+
+bench: build
+	@scripts/run-bench.sh $(BUILD)
+
+# valgrind over the normal build, then the whole suite in an ASan+UBSan build.
+memcheck: valgrind asan
+
+valgrind: build
+	@scripts/run-tests.sh $(BUILD) --wrapper 'valgrind --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect --suppressions=$(CURDIR)/scripts/valgrind.supp --quiet'
+
+asan: deps
+	@test -f $(ASAN_BUILD)/build.ninja || meson setup $(ASAN_BUILD) -Dbuildtype=debug -Db_sanitize=address,undefined -Db_lundef=false -Dcuda=disabled -Dnative=false
+	meson compile -C $(ASAN_BUILD)
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 scripts/run-tests.sh $(ASAN_BUILD)
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -1,0 +1,8 @@
+/* ctorch: a PyTorch-like deep-learning training framework in C. The one header users include. */
+#ifndef CTORCH_H
+#define CTORCH_H
+
+#include "ctorch/core.h"
+#include "ctorch/tensor.h"
+
+#endif /* CTORCH_H */

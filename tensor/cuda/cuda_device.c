@@ -1,0 +1,59 @@
+/* The CUDA memory backend: device count, allocation and copies through the CUDA runtime.
+ * Plain cudaMalloc for now; issue 6 replaces it with the caching allocator. */
+#include "../device_impl.h"
+
+#include <cuda_runtime.h>
+
+static int cuda_device_count(void) {
+    /* Probed once: cudaGetDeviceCount initialises the driver, which is slow and fails the same
+     * way every time on a machine without a GPU. */
+    static _Atomic int cached = -1;
+    int n = cached;
+    if (n < 0) {
+        int count = 0;
+        if (cudaGetDeviceCount(&count) != cudaSuccess) {
+            count = 0;
+            (void)cudaGetLastError(); /* clear the sticky "no device" error */
+        }
+        cached = n = count;
+    }
+    return n;
+}
+
+static void *cuda_alloc(size_t nbytes, int index) {
+    void *p = NULL;
+    cudaError_t e = cudaSetDevice(index);
+    if (e == cudaSuccess) e = cudaMalloc(&p, nbytes);
+    if (e != cudaSuccess) {
+        (void)cudaGetLastError();
+        return ct_error(e == cudaErrorMemoryAllocation ? CT_ERR_OOM : CT_ERR_DEVICE,
+                        "CUDA out of memory or error on cuda:%d: tried to allocate %zu bytes (%s)", index, nbytes,
+                        cudaGetErrorString(e));
+    }
+    return p;
+}
+
+static void cuda_free(void *ptr, int index) {
+    if (cudaSetDevice(index) == cudaSuccess) cudaFree(ptr);
+}
+
+static bool cuda_copy(void *dst, ct_device dd, const void *src, ct_device sd, size_t n) {
+    enum cudaMemcpyKind kind = dd.type == CT_DEVICE_CUDA
+                                   ? (sd.type == CT_DEVICE_CUDA ? cudaMemcpyDeviceToDevice : cudaMemcpyHostToDevice)
+                                   : cudaMemcpyDeviceToHost;
+    cudaError_t e = cudaMemcpy(dst, src, n, kind);
+    if (e != cudaSuccess) {
+        ct_error(CT_ERR_DEVICE, "CUDA copy of %zu bytes from %s to %s failed: %s", n, ct_device_name(sd),
+                 ct_device_name(dd), cudaGetErrorString(e));
+        return false;
+    }
+    return true;
+}
+
+static void cuda_synchronize(int index) {
+    if (cudaSetDevice(index) == cudaSuccess) cudaDeviceSynchronize();
+}
+
+const ct_device_backend ct__cuda_device_backend = {
+    "cuda", cuda_device_count, cuda_alloc, cuda_free, cuda_copy, cuda_synchronize,
+};

@@ -1,0 +1,44 @@
+/* Shared test helpers: cmocka, deterministic random data, non-contiguous layouts, f64 checks. */
+#ifndef CTORCH_TESTUTIL_H
+#define CTORCH_TESTUTIL_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <ctorch/ctorch.h>
+
+/* Layouts a test input can have; every op test runs over all of them. */
+typedef enum tu_layout {
+    TU_CONTIGUOUS = 0,
+    TU_TRANSPOSED, /* last two dims stored swapped (a permuted view) */
+    TU_STEPPED,    /* every other element of a larger tensor along the last dim */
+    TU_OFFSET,     /* a narrow view starting past the storage's first element */
+    TU_NUM_LAYOUTS
+} tu_layout;
+extern const char *const tu_layout_names[TU_NUM_LAYOUTS];
+
+/* Deterministic uniform values in [lo, hi) from a 64-bit state (independent of ctorch's RNG). */
+double tu_uniform(uint64_t *state, double lo, double hi);
+/* A tensor of `shape`, `dtype`, filled from tu_uniform(lo, hi) (integers rounded), laid out as
+ * `layout`; the values in logical order are also written to want (numel doubles) if non-NULL. */
+ct_tensor *tu_random(uint64_t *state, ct_shape shape, ct_dtype dtype, tu_layout layout, double lo, double hi);
+/* All elements of t as doubles in logical order (scope-owned buffer). */
+double *tu_values(const ct_tensor *t);
+/* Asserts t has `shape` and its values match want within atol + rtol * |want| (NaNs must match). */
+void tu_assert_values(const ct_tensor *t, ct_shape shape, const double *want, double rtol, double atol);
+/* Asserts the last error's status and that its message contains `needle`; then clears it. */
+void tu_assert_error(ct_status status, const char *needle);
+/* Resident set size of this process in bytes. */
+int64_t tu_rss_bytes(void);
+
+/* Runs a cmocka group with ctorch set up; returns the process status. */
+int tu_run(const char *name, const struct CMUnitTest *tests, size_t n);
+#define TU_RUN(name, tests) tu_run((name), (tests), sizeof(tests) / sizeof((tests)[0]))
+/* For the gpu suite: exits with 77 (meson's "skipped") after saying why when no GPU is usable. */
+int tu_run_gpu(const char *name, const struct CMUnitTest *tests, size_t n);
+#define TU_RUN_GPU(name, tests) tu_run_gpu((name), (tests), sizeof(tests) / sizeof((tests)[0]))
+
+#endif

@@ -1,0 +1,45 @@
+/* CUDA device basics: availability, host<->device round trips, device errors. */
+#include "../common/testutil.h"
+
+static void device_count_is_positive(void **state) {
+    (void)state;
+    assert_true(ct_cuda_device_count() > 0);
+    assert_string_equal(ct_device_name(CT_CUDA(0)), "cuda:0");
+}
+
+static void round_trip_keeps_values(void **state) {
+    (void)state;
+    uint64_t rng = 1;
+    for (int layout = 0; layout < TU_NUM_LAYOUTS; layout++) {
+        ct_tensor *x = tu_random(&rng, CT_SHAPE(37, 19), CT_F32, (tu_layout)layout, -3, 3);
+        ct_tensor *g = ct_to(x, CT_CUDA(0));
+        assert_non_null(g);
+        assert_true(ct_device_equal(ct_device_of(g), CT_CUDA(0)));
+        ct_tensor *back = ct_to(g, CT_CPU);
+        tu_assert_values(back, ct_shape_of(x), tu_values(x), 0, 0);
+    }
+}
+
+static void full_on_device(void **state) {
+    (void)state;
+    ct_tensor *g = ct_full(CT_SHAPE(5, 5), 2.5, .device = CT_CUDA(0), .dtype = CT_F64);
+    assert_true(ct_get(g, CT_SHAPE(4, 4)) == 2.5);
+}
+
+static void bad_ordinal_is_an_error(void **state) {
+    (void)state;
+    assert_null(ct_zeros(CT_SHAPE(2), .device = CT_CUDA(99)));
+    tu_assert_error(CT_ERR_DEVICE, "invalid device ordinal cuda:99");
+    assert_null(ct_data_ptr(ct_zeros(CT_SHAPE(2), .device = CT_CUDA(0))));
+    tu_assert_error(CT_ERR_DEVICE, "copy it to the CPU first");
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(device_count_is_positive),
+        cmocka_unit_test(round_trip_keeps_values),
+        cmocka_unit_test(full_on_device),
+        cmocka_unit_test(bad_ordinal_is_an_error),
+    };
+    return TU_RUN_GPU("gpu_device", tests);
+}
