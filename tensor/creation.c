@@ -23,9 +23,22 @@ FILL_LOOP(uint16_t, 16)
 FILL_LOOP(uint32_t, 32)
 FILL_LOOP(uint64_t, 64)
 
+#ifdef CT_HAVE_CUDA
+int ct__cuda_fill(void *data, int64_t n, size_t elem_size, const void *bits, int device);
+#endif
+
 static bool fill(const char *op, ct_tensor *t, double value) {
     unsigned char bits[8] = {0};
     ct__store_f64(bits, t->dtype, value);
+#ifdef CT_HAVE_CUDA
+    if (ct__device(t).type == CT_DEVICE_CUDA && ct__is_contiguous(t)) {
+        int err = ct__cuda_fill(ct__data(t), ct__numel(t->shape, t->ndim), ct_dtype_size(t->dtype), bits,
+                                ct__device(t).index);
+        if (err) ct_error(CT_ERR_DEVICE, "%s: CUDA fill kernel failed on %s (cudaError %d)", op,
+                          ct_device_name(ct__device(t)), err);
+        return err == 0;
+    }
+#endif
     if (!ct__is_cpu(t)) {
         /* Fill a dense host copy and send it: correct everywhere, and CUDA gets a kernel in issue 6. */
         bool ok = false;

@@ -1,4 +1,5 @@
 /* Devices: names, availability, and the per-device memory backends. */
+#include "cpu/host_cache.h"
 #include "device_impl.h"
 
 #include <stdio.h>
@@ -90,4 +91,4 @@ bool ct__check_device(const char *op, ct_device device) {
 }
 
 void ct__backends_init(void) { (void)ct_cuda_device_count(); }
-void ct__backends_shutdown(void) {}
+void ct__backends_shutdown(void) { ct__host_cache_empty(); }

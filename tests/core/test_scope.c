@@ -110,7 +110,11 @@ static void hundred_thousand_scoped_allocations_keep_rss_flat(void **state) {
     int64_t after = tu_rss_bytes();
     print_message("# rss before %lld KiB, after 100k scoped allocations %lld KiB\n", (long long)before / 1024,
                   (long long)after / 1024);
-    assert_true(after - before < 4 * 1024 * 1024);
+    int64_t slack = 4 << 20;
+#ifdef __SANITIZE_ADDRESS__
+    slack += 64 << 20; /* ASan's quarantine holds freed blocks on purpose (capped by `make asan`) */
+#endif
+    assert_true(after - before < slack);
 }
 
 static void *worker(void *arg) {

@@ -22,8 +22,15 @@ static void round_trip_keeps_values(void **state) {
 
 static void full_on_device(void **state) {
     (void)state;
-    ct_tensor *g = ct_full(CT_SHAPE(5, 5), 2.5, .device = CT_CUDA(0), .dtype = CT_F64);
-    assert_true(ct_get(g, CT_SHAPE(4, 4)) == 2.5);
+    for (int d = 0; d < CT_NUM_DTYPES; d++) {
+        ct_tensor *g = ct_full(CT_SHAPE(300, 301), 2.0, .device = CT_CUDA(0), .dtype = (ct_dtype)d);
+        ct_tensor *want = ct_full(CT_SHAPE(300, 301), 2.0, .dtype = (ct_dtype)d);
+        tu_assert_values(ct_to(g, CT_CPU), ct_shape_of(want), tu_values(want), 0, 0);
+    }
+    /* a strided destination on the device goes through the host */
+    ct_tensor *g = ct_zeros(CT_SHAPE(4, 6), .device = CT_CUDA(0));
+    assert_null(ct_fill_(ct_slice(g, 1, 0, CT_END, 2), 1));
+    tu_assert_error(CT_ERR_UNSUPPORTED, "strided copies on cuda:0 are not implemented yet");
 }
 
 static void bad_ordinal_is_an_error(void **state) {

@@ -179,6 +179,16 @@ static void devices_without_gpu_are_errors(void **state) {
     tu_assert_error(CT_ERR_DEVICE, "cuda:0");
 }
 
+static void large_cpu_blocks_are_reused(void **state) {
+    (void)state;
+    void *first = NULL, *second = NULL;
+    CT_SCOPE { first = ct_data_ptr(ct_zeros(CT_SHAPE(1 << 20))); } /* 4 MiB: from the host cache */
+    CT_SCOPE { second = ct_data_ptr(ct_ones(CT_SHAPE(1 << 20))); }
+    assert_ptr_equal(first, second); /* the freed block came back instead of a fresh mmap */
+    ct_tensor *t = ct_ones(CT_SHAPE(1 << 20));
+    assert_true(ct_get(t, CT_SHAPE((1 << 20) - 1)) == 1.0);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(creation_values_and_meta),
@@ -192,6 +202,7 @@ int main(void) {
         cmocka_unit_test(views_share_storage_and_write_through),
         cmocka_unit_test(get_and_item_errors),
         cmocka_unit_test(devices_without_gpu_are_errors),
+        cmocka_unit_test(large_cpu_blocks_are_reused),
     };
     return TU_RUN("tensor_basics", tests);
 }

@@ -1,0 +1,35 @@
+// Device fill: writes one element's bits (1, 2, 4 or 8 bytes) over a dense range. Used by
+// fill_/zeros/ones/full on CUDA tensors; strided fills stage through the host until the CUDA
+// iterator exists (issue 6).
+#include <cuda_runtime.h>
+#include <stdint.h>
+
+template <typename T>
+__global__ void fill_kernel(T *__restrict__ out, int64_t n, T value) {
+    for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < n; i += (int64_t)gridDim.x * blockDim.x)
+        out[i] = value;
+}
+
+template <typename T>
+static cudaError_t launch(void *data, int64_t n, const void *bits) {
+    T value;
+    memcpy(&value, bits, sizeof value);
+    int threads = 256;
+    int64_t blocks = (n + threads - 1) / threads;
+    if (blocks > 65535 * 8) blocks = 65535 * 8; // grid-stride loop covers the rest
+    fill_kernel<T><<<(unsigned)blocks, threads>>>((T *)data, n, value);
+    return cudaGetLastError();
+}
+
+extern "C" int ct__cuda_fill(void *data, int64_t n, size_t elem_size, const void *bits, int device) {
+    if (n == 0) return 0;
+    cudaError_t e = cudaSetDevice(device);
+    if (e != cudaSuccess) return (int)e;
+    switch (elem_size) {
+    case 1: e = launch<uint8_t>(data, n, bits); break;
+    case 2: e = launch<uint16_t>(data, n, bits); break;
+    case 4: e = launch<uint32_t>(data, n, bits); break;
+    default: e = launch<uint64_t>(data, n, bits); break;
+    }
+    return (int)e;
+}
