@@ -1,0 +1,36 @@
+/* Matrix-product kernels: one batched, strided GEMM per device (the CUDA slot is NULL for now).
+ *
+ * C[b] = beta * C[b] + alpha * op(A[b]) @ op(B[b]) for every batch index b, where op(X) is X or
+ * X^T. Matrices are row-major with leading dimensions lda/ldb/ldc (elements); batches are laid out
+ * by per-operand batch strides over a batch shape (stride 0 where an operand is broadcast), which
+ * generalises cuBLAS's single strideA/strideB/strideC to broadcast batch dims. */
+#ifndef CTORCH_MATMUL_IMPL_H
+#define CTORCH_MATMUL_IMPL_H
+
+#include "tensor_impl.h"
+
+typedef struct ct_gemm_args {
+    ct_dtype dtype; /* f32, f64, i64, i32, u8 (the op converts f16/bf16 to f32 on the CPU) */
+    bool transa, transb;
+    int64_t m, n, k;
+    double alpha, beta; /* beta == 0: C is written without being read */
+    const void *a;
+    int64_t lda;
+    const void *b;
+    int64_t ldb;
+    void *c;
+    int64_t ldc;
+    int batch_ndim;
+    int64_t batch_shape[CT_MAX_DIMS];
+    int64_t stride_a[CT_MAX_DIMS], stride_b[CT_MAX_DIMS], stride_c[CT_MAX_DIMS]; /* elements */
+} ct_gemm_args;
+
+typedef struct ct_matmul_kernels {
+    void (*gemm)(const ct_gemm_args *args);
+} ct_matmul_kernels;
+
+extern const ct_matmul_kernels ct__matmul_cpu_kernels;
+/* NULL where the device has no kernels yet. */
+const ct_matmul_kernels *ct__matmul_kernels(ct_device device);
+
+#endif /* CTORCH_MATMUL_IMPL_H */
