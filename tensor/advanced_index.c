@@ -196,9 +196,10 @@ ct_tensor *ct_index_put_(ct_tensor *t, ct_tensor_list indices, const ct_tensor *
             fits = v == r || v == 1;
         }
         if (!fits) {
-            ct_error(CT_ERR_SHAPE, "%s: shape mismatch: value tensor of shape %s cannot be broadcast to indexing result "
-                     "of shape %s", op, ct__shape_str(values->shape, values->ndim),
-                     ct__shape_str(p.rshape.d, p.rshape.ndim));
+            ct_error(CT_ERR_SHAPE,
+                     "%s: shape mismatch: value tensor of shape %s cannot be broadcast to indexing result "
+                     "of shape %s",
+                     op, ct__shape_str(values->shape, values->ndim), ct__shape_str(p.rshape.d, p.rshape.ndim));
             break;
         }
         /* Values read from t itself must be the old ones. */

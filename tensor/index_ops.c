@@ -99,10 +99,11 @@ ct_tensor *ct_gather(const ct_tensor *t, int dim, const ct_tensor *index) {
     int64_t n = ct__numel(index->shape, index->ndim);
     for (int d = 0; d < src.ndim && n > 0; d++)
         if (d != dim && idx.shape[d] > src.shape[d])
-            return ct_error(CT_ERR_SHAPE,
-                            "gather(): Size does not match at dimension %d expected index %s to be smaller than self %s "
-                            "apart from dimension %d",
-                            d, ct__shape_str(index->shape, index->ndim), ct__shape_str(t->shape, t->ndim), dim);
+            return ct_error(
+                CT_ERR_SHAPE,
+                "gather(): Size does not match at dimension %d expected index %s to be smaller than self %s "
+                "apart from dimension %d",
+                d, ct__shape_str(index->shape, index->ndim), ct__shape_str(t->shape, t->ndim), dim);
     const ct_index_kernels *k = ct__index_kernels(op, t);
     if (!k || !check_index_bounds(op, k, index, dim, src.shape[dim])) return NULL;
 

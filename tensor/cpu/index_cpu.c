@@ -12,7 +12,9 @@
     static void take_##bits##_##iname(char **data, const int64_t *strides, int64_t n, void *ctx) {        \
         int64_t step = *(const int64_t *)ctx; /* bytes */                                                \
         const char *s = data[1];                                                                           \
-        if (strides[0] == sizeof(T) && strides[2] == sizeof(IT)) {                                         \
+        if (strides[2] == 0 && strides[0] == sizeof(T) && strides[1] == sizeof(T)) { /* one dense run */   \
+            memcpy(data[0], s + (int64_t)*(const IT *)data[2] * step, (size_t)n * sizeof(T));              \
+        } else if (strides[0] == sizeof(T) && strides[2] == sizeof(IT)) {                                  \
             T *restrict o = (T *)data[0];                                                                  \
             const IT *restrict x = (const IT *)data[2];                                                    \
             for (int64_t i = 0; i < n; i++) o[i] = *(const T *)(s + i * strides[1] + (int64_t)x[i] * step); \
@@ -82,7 +84,8 @@ static void cpu_take(const ct_index_loop *l) {
     PUT_LOOP(T, name, int32_t, i32, add, ADD_##name) PUT_LOOP(T, name, int64_t, i64, add, ADD_##name)
 CT_FOR_EACH_DTYPE(PUT_LOOPS)
 
-#define PUT_ENTRY(E, T, name) [E] = {{put_set_##name##_i32, put_set_##name##_i64}, {put_add_##name##_i32, put_add_##name##_i64}},
+#define PUT_ENTRY(E, T, name)                                                                                          \
+    [E] = {{put_set_##name##_i32, put_set_##name##_i64}, {put_add_##name##_i32, put_add_##name##_i64}},
 static const ct_loop_fn put_table[CT_NUM_DTYPES][2][2] = {CT_FOR_EACH_DTYPE(PUT_ENTRY)};
 
 static void cpu_put(const ct_index_loop *l, bool accumulate) {

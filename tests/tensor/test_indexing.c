@@ -48,7 +48,9 @@ static ct_tensor *index_tensor(const int64_t *vals, ct_shape shape, ct_dtype dty
     return v;
 }
 
-static int64_t rand_int(uint64_t *rng, int64_t lo, int64_t hi) { return (int64_t)floor(tu_uniform(rng, (double)lo, (double)hi)); }
+static int64_t rand_int(uint64_t *rng, int64_t lo, int64_t hi) {
+    return (int64_t)floor(tu_uniform(rng, (double)lo, (double)hi));
+}
 
 /* The reference's view of dtype arithmetic: values as stored, sums cast back. */
 static double cast_like(double v, ct_dtype dt) { return dt == CT_BOOL ? v != 0 : v; }
@@ -66,7 +68,8 @@ static void gather_matches_reference(void **state) {
                     int wd = dim < 0 ? dim + 3 : dim;
                     ct_tensor *t = tu_random(&rng, ts, data_dtypes[di], (tu_layout)layout, -50, 50);
                     ct_shape is = ts;
-                    for (int d = 0; d < 3; d++) is.d[d] = d == wd ? rand_int(&rng, 1, 7) : rand_int(&rng, 1, ts.d[d] + 1);
+                    for (int d = 0; d < 3; d++)
+                        is.d[d] = d == wd ? rand_int(&rng, 1, 7) : rand_int(&rng, 1, ts.d[d] + 1);
                     int64_t vals[256], n = numel_of(is);
                     for (int64_t i = 0; i < n; i++) vals[i] = rand_int(&rng, 0, ts.d[wd]);
                     ct_tensor *index = index_tensor(vals, is, CT_I64, (tu_layout)((layout + 1) % TU_NUM_LAYOUTS));
@@ -283,7 +286,8 @@ static void index_with_masks_matches_reference(void **state) {
         }
     /* 0-d bool entries add a dim of size 1 (true) or 0 (false). */
     ct_tensor *s = ct_scalar_tensor(2.5);
-    tu_assert_values(ct_index(s, CT_TENSORS(ct_full(CT_SHAPE(), 1, .dtype = CT_BOOL))), CT_SHAPE(1), (double[]){2.5}, 0, 0);
+    tu_assert_values(ct_index(s, CT_TENSORS(ct_full(CT_SHAPE(), 1, .dtype = CT_BOOL))), CT_SHAPE(1), (double[]){2.5}, 0,
+                     0);
     tu_assert_values(ct_index(s, CT_TENSORS(ct_zeros(CT_SHAPE(), .dtype = CT_BOOL))), CT_SHAPE(0), NULL, 0, 0);
     ct_tensor *m = ct_arange(0, 6, 1, .dtype = CT_F32);
     m = ct_view(m, CT_SHAPE(2, 3));
@@ -296,7 +300,8 @@ static void index_with_masks_matches_reference(void **state) {
     tu_assert_values(ct_index(ct_zeros(CT_SHAPE(2, 0)), CT_TENSORS(ct_zeros(CT_SHAPE(2, 0), .dtype = CT_BOOL))),
                      CT_SHAPE(0), NULL, 0, 0);
     /* An int index on a 0-d int tensor removes the dim, like t[1]. */
-    tu_assert_values(ct_index(m, CT_TENSORS(ct_scalar_tensor(1, .dtype = CT_I64))), CT_SHAPE(3), (double[]){3, 4, 5}, 0, 0);
+    tu_assert_values(ct_index(m, CT_TENSORS(ct_scalar_tensor(1, .dtype = CT_I64))), CT_SHAPE(3), (double[]){3, 4, 5}, 0,
+                     0);
 }
 
 static void index_put_matches_reference(void **state) {
@@ -340,7 +345,8 @@ static void index_put_matches_reference(void **state) {
     /* t[mask] = Python number (converted), and values read from t itself see the old values. */
     ct_tensor *t = ct_from_data((float[]){1, -2, 3, -4}, CT_SHAPE(4), CT_F32);
     ct_tensor *mask = ct_from_data((bool[]){false, true, false, true}, CT_SHAPE(4), CT_BOOL);
-    tu_assert_values(ct_index_put_(t, CT_TENSORS(mask), ct_scalar(0.5), false), CT_SHAPE(4), (double[]){1, 0.5, 3, 0.5}, 0, 0);
+    tu_assert_values(ct_index_put_(t, CT_TENSORS(mask), ct_scalar(0.5), false), CT_SHAPE(4), (double[]){1, 0.5, 3, 0.5},
+                     0, 0);
     ct_tensor *rev = ct_from_data((int64_t[]){3, 2, 1, 0}, CT_SHAPE(4), CT_I64);
     tu_assert_values(ct_index_put_(t, CT_TENSORS(rev), t, false), CT_SHAPE(4), (double[]){0.5, 3, 0.5, 1}, 0, 0);
     /* Empty indices write nothing. */
@@ -379,7 +385,8 @@ static void masked_select_and_nonzero_match_reference(void **state) {
     tu_assert_values(ct_masked_select(col, m), CT_SHAPE(4), (double[]){5, 5, 6, 6}, 0, 0);
     tu_assert_values(ct_masked_select(ct_scalar_tensor(4), ct_full(CT_SHAPE(), 1, .dtype = CT_BOOL)), CT_SHAPE(1),
                      (double[]){4}, 0, 0);
-    tu_assert_values(ct_masked_select(ct_zeros(CT_SHAPE(2, 0)), ct_ones(CT_SHAPE(0), .dtype = CT_BOOL)), CT_SHAPE(0), NULL, 0, 0);
+    tu_assert_values(ct_masked_select(ct_zeros(CT_SHAPE(2, 0)), ct_ones(CT_SHAPE(0), .dtype = CT_BOOL)), CT_SHAPE(0),
+                     NULL, 0, 0);
     /* nonzero: NaN counts, -0.0 does not; 0-d and 0-size shapes. */
     ct_tensor *f = ct_from_data((float[]){0, NAN, -0.0f, 1}, CT_SHAPE(4), CT_F32);
     tu_assert_values(ct_nonzero(f), CT_SHAPE(2, 1), (double[]){1, 3}, 0, 0);
@@ -424,8 +431,8 @@ static void errors_follow_pytorch(void **state) {
     assert_null(ct_gather(t, 0, ct_zeros(CT_SHAPE(2), .dtype = CT_I64)));
     tu_assert_error(CT_ERR_SHAPE, "Index tensor must have the same number of dimensions as input tensor");
     assert_null(ct_gather(t, 0, ct_zeros(CT_SHAPE(2, 3), .dtype = CT_I64)));
-    tu_assert_error(CT_ERR_SHAPE,
-                    "Size does not match at dimension 1 expected index [2, 3] to be smaller than self [2, 2] apart from dimension 0");
+    tu_assert_error(CT_ERR_SHAPE, "Size does not match at dimension 1 expected index [2, 3] to be smaller than self "
+                                  "[2, 2] apart from dimension 0");
     assert_null(ct_gather(t, 0, bad5));
     tu_assert_error(CT_ERR_INDEX, "gather: index 5 is out of bounds for dimension 0 with size 2");
     assert_null(ct_gather(t, 1, neg));
@@ -449,12 +456,14 @@ static void errors_follow_pytorch(void **state) {
     tu_assert_error(CT_ERR_INDEX, "Dimension out of range");
     /* scatter family */
     assert_null(ct_scatter(t, 0, ct_zeros(CT_SHAPE(2, 3), .dtype = CT_I64), ct_zeros(CT_SHAPE(2, 3))));
-    tu_assert_error(CT_ERR_SHAPE, "Expected index [2, 3] to be smaller than self [2, 2] apart from dimension 0 and to be "
-                                  "smaller size than src [2, 3]");
+    tu_assert_error(CT_ERR_SHAPE,
+                    "Expected index [2, 3] to be smaller than self [2, 2] apart from dimension 0 and to be "
+                    "smaller size than src [2, 3]");
     assert_null(ct_scatter_add_(t, 0, i22, ct_zeros(CT_SHAPE(1, 3))));
     tu_assert_error(CT_ERR_SHAPE, "smaller size than src [1, 3]");
     assert_null(ct_scatter_value(t, 1, ct_zeros(CT_SHAPE(3, 2), .dtype = CT_I64), 1));
-    tu_assert_error(CT_ERR_SHAPE, "scatter(): Expected index [3, 2] to be smaller than self [2, 2] apart from dimension 1");
+    tu_assert_error(CT_ERR_SHAPE,
+                    "scatter(): Expected index [3, 2] to be smaller than self [2, 2] apart from dimension 1");
     assert_null(ct_scatter(t, 0, i22, ct_zeros(CT_SHAPE(2, 2), .dtype = CT_F64)));
     tu_assert_error(CT_ERR_DTYPE, "scatter(): Expected self.dtype to be equal to src.dtype");
     assert_null(ct_scatter_add(t, 0, ct_zeros(CT_SHAPE(2, 2), .dtype = CT_I32), t));
@@ -494,8 +503,10 @@ static void errors_follow_pytorch(void **state) {
                                   "[2, 2] at index 0");
     assert_null(ct_index(t, CT_TENSORS(NULL, ct_ones(CT_SHAPE(3), .dtype = CT_BOOL))));
     tu_assert_error(CT_ERR_SHAPE, "at index 0 does not match the shape of the indexed tensor [2, 2] at index 1");
-    assert_null(ct_index(t, CT_TENSORS(ct_zeros(CT_SHAPE(2), .dtype = CT_I64), ct_zeros(CT_SHAPE(3), .dtype = CT_I64))));
-    tu_assert_error(CT_ERR_SHAPE, "shape mismatch: indexing tensors could not be broadcast together with shapes [2], [3]");
+    assert_null(
+        ct_index(t, CT_TENSORS(ct_zeros(CT_SHAPE(2), .dtype = CT_I64), ct_zeros(CT_SHAPE(3), .dtype = CT_I64))));
+    tu_assert_error(CT_ERR_SHAPE,
+                    "shape mismatch: indexing tensors could not be broadcast together with shapes [2], [3]");
     assert_null(ct_index(ct_zeros(CT_SHAPE(2, 0)), CT_TENSORS(NULL, i0)));
     tu_assert_error(CT_ERR_INDEX, "index 0 is out of bounds for dimension 1 with size 0");
     assert_null(ct_index(NULL, CT_TENSORS(i0)));
@@ -506,7 +517,8 @@ static void errors_follow_pytorch(void **state) {
     tu_assert_error(CT_ERR_ARG, "earlier failure");
     /* index_put_ */
     assert_null(ct_index_put_(t, CT_TENSORS(i0), ct_ones(CT_SHAPE(3)), false));
-    tu_assert_error(CT_ERR_SHAPE, "shape mismatch: value tensor of shape [3] cannot be broadcast to indexing result of shape [1, 2]");
+    tu_assert_error(CT_ERR_SHAPE,
+                    "shape mismatch: value tensor of shape [3] cannot be broadcast to indexing result of shape [1, 2]");
     assert_null(ct_index_put_(t, CT_TENSORS(i0), ct_ones(CT_SHAPE(2), .dtype = CT_F64), false));
     tu_assert_error(CT_ERR_DTYPE, "Index put requires the source and destination dtypes match, got Float for the "
                                   "destination and Double for the source.");
@@ -519,7 +531,8 @@ static void errors_follow_pytorch(void **state) {
     assert_null(ct_masked_select(t, ct_ones(CT_SHAPE(2))));
     tu_assert_error(CT_ERR_DTYPE, "masked_select: expected BoolTensor or ByteTensor for mask");
     assert_null(ct_masked_select(t, ct_ones(CT_SHAPE(3), .dtype = CT_BOOL)));
-    tu_assert_error(CT_ERR_SHAPE, "The size of tensor a (2) must match the size of tensor b (3) at non-singleton dimension 1");
+    tu_assert_error(CT_ERR_SHAPE,
+                    "The size of tensor a (2) must match the size of tensor b (3) at non-singleton dimension 1");
     assert_null(ct_masked_select(NULL, t));
     tu_assert_error(CT_ERR_NULL, "masked_select");
     assert_null(ct_nonzero(NULL));
