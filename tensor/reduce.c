@@ -95,7 +95,7 @@ static void build_plan(ct__red_plan *plan, const ct_tensor *t, const bool *mask,
         plan->outer_idx[k] = sx;
         plan->outer_ndim++;
     }
-    if (plan->nout == 0 || plan->ninner == 0) plan->outer_ndim = 0;
+    if (plan->nout == 0) plan->outer_ndim = 0;
     if (plan->ninner == 0) return;
     /* Inner dims, innermost first, size-1 dims dropped. */
     int64_t shape[CT_MAX_DIMS], stride[CT_MAX_DIMS];
