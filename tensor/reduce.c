@@ -253,7 +253,7 @@ static ct_tensor *extreme_dim(const char *op, int kind, const ct_tensor *t, int 
                       .nonempty = true};
     ct_reduce_opts opts = CT__ROPTS(.dim = CT_DIMS(dim), .keepdim = keepdim);
     ct_tensor *idx = NULL;
-    ct_tensor *values = reduce_run(t, &opts, &rq, true, &idx);
+    ct_tensor *values = reduce_run(t, &opts, &rq, true, indices ? &idx : NULL);
     if (values && indices) *indices = idx;
     return values;
 }

@@ -70,7 +70,12 @@ static void load_i64(int64_t *restrict dst, const char *src, int64_t stride, int
 
 #define STORE_CASE(E, T, CONV)                                                                      \
     case E:                                                                                         \
-        for (int64_t k = 0; k < n; k++) *(T *)(dst + k * stride) = CONV(src[k]);                    \
+        if (stride == (int64_t)sizeof(T)) {                                                         \
+            T *restrict d = (T *)dst;                                                               \
+            for (int64_t k = 0; k < n; k++) d[k] = CONV(src[k]);                                    \
+        } else {                                                                                    \
+            for (int64_t k = 0; k < n; k++) *(T *)(dst + k * stride) = CONV(src[k]);                \
+        }                                                                                           \
         break;
 #define TO_B(v) ((v) != 0)
 #define TO_U8(v) ((uint8_t)ct__f64_to_i64(v))
@@ -122,8 +127,8 @@ static void acc_init(acc *A, const ct__red_plan *P) {
 }
 
 /* NaN-propagating extremes: a NaN candidate always wins, a NaN incumbent is never replaced. */
-static inline double max_nan(double m, double v) { return (v > m || v != v) ? v : m; }
-static inline double min_nan(double m, double v) { return (v < m || v != v) ? v : m; }
+static inline double max_nan(double m, double v) { return ((v > m) | (v != v)) ? v : m; }
+static inline double min_nan(double m, double v) { return ((v < m) | (v != v)) ? v : m; }
 
 static void block_f64(acc *A, const ct__red_plan *P, const double *restrict x, int64_t m, int64_t g) {
     switch (P->kind) {
@@ -156,13 +161,27 @@ static void block_f64(acc *A, const ct__red_plan *P, const double *restrict x, i
             A->idx = g;
             k = 1;
         }
-        if (!P->idx_out) {
-            double e = A->a;
-            if (is_max)
-                for (; k < m; k++) e = max_nan(e, x[k]);
-            else
-                for (; k < m; k++) e = min_nan(e, x[k]);
-            A->a = e;
+        if (!P->idx_out) { /* four independent chains; extremes do not depend on the order */
+            double e0 = A->a, e1 = e0, e2 = e0, e3 = e0;
+            if (is_max) {
+                for (; k + 4 <= m; k += 4) {
+                    e0 = max_nan(e0, x[k]);
+                    e1 = max_nan(e1, x[k + 1]);
+                    e2 = max_nan(e2, x[k + 2]);
+                    e3 = max_nan(e3, x[k + 3]);
+                }
+                for (; k < m; k++) e0 = max_nan(e0, x[k]);
+                A->a = max_nan(max_nan(e0, e1), max_nan(e2, e3));
+            } else {
+                for (; k + 4 <= m; k += 4) {
+                    e0 = min_nan(e0, x[k]);
+                    e1 = min_nan(e1, x[k + 1]);
+                    e2 = min_nan(e2, x[k + 2]);
+                    e3 = min_nan(e3, x[k + 3]);
+                }
+                for (; k < m; k++) e0 = min_nan(e0, x[k]);
+                A->a = min_nan(min_nan(e0, e1), min_nan(e2, e3));
+            }
             break;
         }
         for (; k < m && A->a == A->a; k++) {
@@ -403,6 +422,10 @@ static void reduce_range(acc *A, const ct__red_plan *P, const char *base, int64_
         if (lo < hi) reduce_row(A, P, base, 0, 1, 0, buf);
         return;
     }
+    if (P->inner_ndim == 1) {
+        reduce_row(A, P, base + lo * P->inner_in[0], P->inner_in[0], hi - lo, lo, buf);
+        return;
+    }
     int64_t idx[CT_MAX_DIMS], rem = lo;
     for (int d = 0; d < P->inner_ndim; d++) {
         idx[d] = rem % P->inner_shape[d];
@@ -461,7 +484,7 @@ static void run_tasks(const ct__red_plan *P, int64_t nchunks, int64_t t0, int64_
     int64_t o = t0 / nchunks;
     outer_seek(&q, P, o);
     for (int64_t t = t0; t < t1; t++) {
-        int64_t to = t / nchunks, c = t % nchunks;
+        int64_t to = nchunks == 1 ? t : t / nchunks, c = nchunks == 1 ? 0 : t % nchunks;
         for (; o < to; o++) outer_next(&q, P);
         acc A;
         acc_init(&A, P);
@@ -469,6 +492,146 @@ static void run_tasks(const ct__red_plan *P, int64_t nchunks, int64_t t0, int64_
         reduce_range(&A, P, P->in + q.in, lo, hi, &buf);
         if (partials) partials[t] = A;
         else acc_finish(&A, P, P->out ? P->out + q.out : NULL, P->idx_out ? P->idx_out + q.ix : NULL);
+    }
+}
+
+
+/* ---- column reductions: many outputs at once ----
+ * When neighbouring outputs read neighbouring input elements (outer dim 0 dense) and the reduced
+ * dims are strided, each inner position contributes one dense run of TILE values to TILE
+ * accumulators: every load is contiguous and the update loops vectorize. Each output still
+ * accumulates its elements in inner order, so the result does not depend on the thread count. */
+#define TILE BLOCK
+
+static bool tile_applies(const ct__red_plan *P) {
+    int64_t isz = (int64_t)ct_dtype_size(P->in_dtype);
+    if (P->outer_ndim == 0 || P->outer_in[0] != isz || P->inner_ndim == 0 || P->inner_in[0] == isz) return false;
+    if (P->idx_out || P->ninner == 0) return false;
+    switch (P->kind) {
+    case CT__RED_SUM:
+    case CT__RED_MEAN:
+    case CT__RED_PROD:
+    case CT__RED_MAX:
+    case CT__RED_MIN:
+    case CT__RED_NORM:
+    case CT__RED_ALL:
+    case CT__RED_ANY: return true;
+    default: return false;
+    }
+}
+
+static void tile_update_f64(const ct__red_plan *P, double *restrict a, const double *restrict x, int64_t t, bool first) {
+    switch (P->kind) {
+    case CT__RED_SUM:
+    case CT__RED_MEAN:
+        for (int64_t k = 0; k < t; k++) a[k] += x[k];
+        break;
+    case CT__RED_PROD:
+        for (int64_t k = 0; k < t; k++) a[k] *= x[k];
+        break;
+    case CT__RED_MAX:
+        if (first) memcpy(a, x, (size_t)t * sizeof *a);
+        for (int64_t k = 0; k < t; k++) a[k] = max_nan(a[k], x[k]);
+        break;
+    case CT__RED_MIN:
+        if (first) memcpy(a, x, (size_t)t * sizeof *a);
+        for (int64_t k = 0; k < t; k++) a[k] = min_nan(a[k], x[k]);
+        break;
+    case CT__RED_NORM: {
+        double p = P->p;
+        if (p == 0) for (int64_t k = 0; k < t; k++) a[k] += x[k] != 0;
+        else if (p == 1) for (int64_t k = 0; k < t; k++) a[k] += fabs(x[k]);
+        else if (p == 2) for (int64_t k = 0; k < t; k++) a[k] += x[k] * x[k];
+        else if (p == INFINITY) for (int64_t k = 0; k < t; k++) a[k] = max_nan(a[k], fabs(x[k]));
+        else if (p == -INFINITY) for (int64_t k = 0; k < t; k++) a[k] = min_nan(a[k], fabs(x[k]));
+        else for (int64_t k = 0; k < t; k++) a[k] += pow(fabs(x[k]), p);
+        break;
+    }
+    case CT__RED_ALL:
+        for (int64_t k = 0; k < t; k++) a[k] = a[k] != 0 && x[k] != 0;
+        break;
+    case CT__RED_ANY:
+        for (int64_t k = 0; k < t; k++) a[k] = a[k] != 0 || x[k] != 0;
+        break;
+    default: break;
+    }
+}
+
+static void tile_update_i64(const ct__red_plan *P, int64_t *restrict a, const int64_t *restrict x, int64_t t, bool first) {
+    switch (P->kind) {
+    case CT__RED_SUM:
+        for (int64_t k = 0; k < t; k++) a[k] = (int64_t)((uint64_t)a[k] + (uint64_t)x[k]);
+        break;
+    case CT__RED_PROD:
+        for (int64_t k = 0; k < t; k++) a[k] = (int64_t)((uint64_t)a[k] * (uint64_t)x[k]);
+        break;
+    case CT__RED_MAX:
+        if (first) memcpy(a, x, (size_t)t * sizeof *a);
+        for (int64_t k = 0; k < t; k++) a[k] = x[k] > a[k] ? x[k] : a[k];
+        break;
+    case CT__RED_MIN:
+        if (first) memcpy(a, x, (size_t)t * sizeof *a);
+        for (int64_t k = 0; k < t; k++) a[k] = x[k] < a[k] ? x[k] : a[k];
+        break;
+    default: break;
+    }
+}
+
+/* Tile tasks [t0, t1): task t covers outputs [j0, j0 + TILE) of outer dim 0 at outer position
+ * t / ntiles of the remaining outer dims. */
+static void run_tiles(const ct__red_plan *P, int64_t ntiles, int64_t t0, int64_t t1) {
+    bool ints = is_int_kind(P);
+    double ad[TILE];
+    int64_t ai[TILE];
+    buffers buf;
+    acc init;
+    acc_init(&init, P);
+    for (int64_t t = t0; t < t1; t++) {
+        int64_t rest = t / ntiles, j0 = (t % ntiles) * TILE;
+        int64_t n0 = P->outer_shape[0] - j0 < TILE ? P->outer_shape[0] - j0 : TILE;
+        int64_t in_off = j0 * P->outer_in[0], out_off = j0 * P->outer_out[0];
+        for (int d = 1; d < P->outer_ndim; d++) {
+            int64_t c = rest % P->outer_shape[d];
+            rest /= P->outer_shape[d];
+            in_off += c * P->outer_in[d];
+            out_off += c * P->outer_out[d];
+        }
+        bool logical = P->kind == CT__RED_ALL || P->kind == CT__RED_ANY;
+        for (int64_t k = 0; k < n0; k++) {
+            ad[k] = logical ? (double)init.i : init.a;
+            ai[k] = init.i;
+        }
+        int64_t idx[CT_MAX_DIMS] = {0}, off = 0;
+        for (int64_t pos = 0; pos < P->ninner; pos++) {
+            const char *p = P->in + in_off + off;
+            if (ints) {
+                load_i64(buf.i, p, (int64_t)ct_dtype_size(P->in_dtype), n0, P->in_dtype);
+                tile_update_i64(P, ai, buf.i, n0, pos == 0);
+            } else {
+                const double *x = (const double *)p;
+                if (P->in_dtype != CT_F64) {
+                    load_f64(buf.d, p, (int64_t)ct_dtype_size(P->in_dtype), n0, P->in_dtype);
+                    x = buf.d;
+                }
+                tile_update_f64(P, ad, x, n0, pos == 0);
+            }
+            off += P->inner_in[0];
+            if (++idx[0] == P->inner_shape[0]) {
+                for (int d = 0; d + 1 < P->inner_ndim && idx[d] == P->inner_shape[d]; d++) {
+                    off -= idx[d] * P->inner_in[d];
+                    idx[d] = 0;
+                    idx[d + 1]++;
+                    off += P->inner_in[d + 1];
+                }
+            }
+        }
+        for (int64_t k = 0; k < n0; k++) {
+            acc A = init;
+            A.a = ad[k];
+            A.i = logical ? (int64_t)ad[k] : ai[k];
+            A.n = P->ninner;
+            acc_finish(&A, P, P->out + out_off + k * P->outer_out[0], NULL);
+        }
     }
 }
 
@@ -481,6 +644,14 @@ static int threads_for(int64_t work, int64_t tasks) {
 
 static void cpu_reduce(const ct__red_plan *P) {
     if (P->nout == 0) return;
+    if (tile_applies(P)) {
+        int64_t ntiles = (P->outer_shape[0] + TILE - 1) / TILE;
+        int64_t ntasks = P->nout / P->outer_shape[0] * ntiles;
+        int nthr = threads_for(P->nout * P->ninner, ntasks);
+#pragma omp parallel for num_threads(nthr) schedule(static, 1) if (nthr > 1)
+        for (int th = 0; th < nthr; th++) run_tiles(P, ntiles, ntasks * th / nthr, ntasks * (th + 1) / nthr);
+        return;
+    }
     int64_t nchunks = P->ninner <= CHUNK ? 1 : (P->ninner + CHUNK - 1) / CHUNK;
     int64_t ntasks = P->nout * nchunks;
     acc *partials = nchunks > 1 ? malloc((size_t)ntasks * sizeof *partials) : NULL;
@@ -507,11 +678,12 @@ static void row_f64(const ct__red_plan *P, double *restrict x, int64_t n) {
     case CT__ROW_LOG_SOFTMAX: {
         double m = -INFINITY, s = 0;
         for (int64_t k = 0; k < n; k++) m = max_nan(m, x[k]);
-        for (int64_t k = 0; k < n; k++) s += exp(x[k] - m);
         if (P->kind == CT__ROW_SOFTMAX) {
+            for (int64_t k = 0; k < n; k++) s += x[k] = exp(x[k] - m);
             double inv = 1 / s;
-            for (int64_t k = 0; k < n; k++) x[k] = exp(x[k] - m) * inv;
+            for (int64_t k = 0; k < n; k++) x[k] *= inv;
         } else {
+            for (int64_t k = 0; k < n; k++) s += exp(x[k] - m);
             double shift = m + log(s);
             for (int64_t k = 0; k < n; k++) x[k] -= shift;
         }
