@@ -732,8 +732,90 @@ static void run_rows(const ct__red_plan *P, int64_t r0, int64_t r1) {
     free(buf);
 }
 
+
+/* Row ops along a strided dim whose neighbouring rows are dense in memory (softmax over dim 0 of
+ * a matrix): TILE rows advance together, each pass reading contiguous runs. Per row the arithmetic
+ * is the same sequence as in run_rows. */
+static bool row_tile_applies(const ct__red_plan *P) {
+    int64_t isz = (int64_t)ct_dtype_size(P->in_dtype);
+    return P->outer_ndim > 0 && P->outer_in[0] == isz && P->inner_ndim == 1 && P->inner_in[0] != isz;
+}
+
+static void run_row_tiles(const ct__red_plan *P, int64_t ntiles, int64_t t0, int64_t t1) {
+    int64_t isz = (int64_t)ct_dtype_size(P->in_dtype), n = P->ninner, s_in = P->inner_in[0];
+    double m[TILE], s[TILE], x[TILE];
+    int64_t ai[TILE], xi[TILE];
+    for (int64_t t = t0; t < t1; t++) {
+        int64_t rest = t / ntiles, j0 = (t % ntiles) * TILE;
+        int64_t w = P->outer_shape[0] - j0 < TILE ? P->outer_shape[0] - j0 : TILE;
+        int64_t in_off = j0 * P->outer_in[0], out_off = j0 * P->outer_out[0];
+        for (int d = 1; d < P->outer_ndim; d++) {
+            int64_t c = rest % P->outer_shape[d];
+            rest /= P->outer_shape[d];
+            in_off += c * P->outer_in[d];
+            out_off += c * P->outer_out[d];
+        }
+        const char *in = P->in + in_off;
+        char *out = P->out + out_off;
+        int64_t so = P->outer_out[0];
+        switch (P->kind) {
+        case CT__ROW_SOFTMAX:
+        case CT__ROW_LOG_SOFTMAX:
+            for (int64_t j = 0; j < w; j++) m[j] = -INFINITY, s[j] = 0;
+            for (int64_t k = 0; k < n; k++) {
+                load_f64(x, in + k * s_in, isz, w, P->in_dtype);
+                for (int64_t j = 0; j < w; j++) m[j] = max_nan(m[j], x[j]);
+            }
+            for (int64_t k = 0; k < n; k++) {
+                load_f64(x, in + k * s_in, isz, w, P->in_dtype);
+                for (int64_t j = 0; j < w; j++) s[j] += exp(x[j] - m[j]);
+            }
+            for (int64_t j = 0; j < w; j++) s[j] = P->kind == CT__ROW_SOFTMAX ? 1 / s[j] : m[j] + log(s[j]);
+            for (int64_t k = 0; k < n; k++) {
+                load_f64(x, in + k * s_in, isz, w, P->in_dtype);
+                if (P->kind == CT__ROW_SOFTMAX)
+                    for (int64_t j = 0; j < w; j++) x[j] = exp(x[j] - m[j]) * s[j];
+                else
+                    for (int64_t j = 0; j < w; j++) x[j] -= s[j];
+                store_f64(out + k * P->inner_out, so, x, w, P->out_dtype);
+            }
+            break;
+        case CT__ROW_CUMSUM:
+        case CT__ROW_CUMPROD: {
+            bool is_sum = P->kind == CT__ROW_CUMSUM;
+            for (int64_t j = 0; j < w; j++) s[j] = is_sum ? 0 : 1, ai[j] = is_sum ? 0 : 1;
+            for (int64_t k = 0; k < n; k++) {
+                if (P->int_acc) {
+                    load_i64(xi, in + k * s_in, isz, w, P->in_dtype);
+                    for (int64_t j = 0; j < w; j++)
+                        ai[j] = (int64_t)(is_sum ? (uint64_t)ai[j] + (uint64_t)xi[j] : (uint64_t)ai[j] * (uint64_t)xi[j]);
+                    for (int64_t j = 0; j < w; j++) *(int64_t *)(out + k * P->inner_out + j * so) = ai[j];
+                } else {
+                    load_f64(x, in + k * s_in, isz, w, P->in_dtype);
+                    if (is_sum)
+                        for (int64_t j = 0; j < w; j++) x[j] = s[j] += x[j];
+                    else
+                        for (int64_t j = 0; j < w; j++) x[j] = s[j] *= x[j];
+                    store_f64(out + k * P->inner_out, so, x, w, P->out_dtype);
+                }
+            }
+            break;
+        }
+        default: break;
+        }
+    }
+}
+
 static void cpu_rows(const ct__red_plan *P) {
     if (P->nout == 0 || P->ninner == 0) return;
+    if (row_tile_applies(P)) {
+        int64_t ntiles = (P->outer_shape[0] + TILE - 1) / TILE;
+        int64_t ntasks = P->nout / P->outer_shape[0] * ntiles;
+        int nthr = threads_for(P->nout * P->ninner, ntasks);
+#pragma omp parallel for num_threads(nthr) schedule(static, 1) if (nthr > 1)
+        for (int th = 0; th < nthr; th++) run_row_tiles(P, ntiles, ntasks * th / nthr, ntasks * (th + 1) / nthr);
+        return;
+    }
     int nthr = threads_for(P->nout * P->ninner, P->nout);
 #pragma omp parallel for num_threads(nthr) schedule(static, 1) if (nthr > 1)
     for (int th = 0; th < nthr; th++) run_rows(P, P->nout * th / nthr, P->nout * (th + 1) / nthr);
