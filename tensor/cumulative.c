@@ -11,7 +11,7 @@ static ct_tensor *scan(const char *op, int kind, const ct_tensor *t, int dim) {
     ct_tensor *out = ct__tensor_new(t->shape, t->ndim, out_dtype, ct__device(t));
     if (!out) return NULL;
     ct__red_plan plan = {.kind = kind, .int_acc = out_dtype == CT_I64};
-    ct__row_plan(op, &plan, t, d, out);
+    ct__row_plan(&plan, t, d, out);
     k->rows(&plan);
     return out;
 }

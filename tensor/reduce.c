@@ -1,5 +1,6 @@
 /* Reductions (sum, mean, prod, amax/amin, var/std, norm, logsumexp, all/any, max/min, argmax/argmin):
  * validation, output dtypes and shapes as PyTorch, and the plan handed to the device kernel. */
+#include "iter_impl.h"
 #include "reduce_impl.h"
 
 #include <stdlib.h>
@@ -66,36 +67,29 @@ static void build_plan(ct__red_plan *plan, const ct_tensor *t, const bool *mask,
     plan->outer_ndim = 0;
     plan->inner_ndim = 0;
     plan->inner_out = 0;
-    /* Output dim of each kept input dim. */
-    int out_dim[CT_MAX_DIMS];
+    /* Outer dims through the strided iterator: reduced dims enter it as size 1, so it drops them,
+     * orders the rest by the output's strides and merges dims contiguous together in all three. */
+    int64_t outer[CT_MAX_DIMS], s_out[CT_MAX_DIMS], s_idx[CT_MAX_DIMS], s_in[CT_MAX_DIMS];
     for (int d = 0, j = 0; d < t->ndim; d++) {
-        if (!mask[d] || keepdim) out_dim[d] = j++;
-        else out_dim[d] = -1;
+        int od = !mask[d] || keepdim ? j++ : -1;
+        if (mask[d]) plan->ninner *= t->shape[d];
+        else plan->nout *= t->shape[d];
+        outer[d] = mask[d] ? 1 : t->shape[d];
+        s_in[d] = t->stride[d];
+        s_out[d] = out && od >= 0 ? out->stride[od] : 0;
+        s_idx[d] = idx && od >= 0 ? idx->stride[od] : 0;
     }
-    for (int d = t->ndim - 1; d >= 0; d--) {
-        int64_t n = t->shape[d];
-        if (mask[d]) {
-            plan->ninner *= n;
-            continue;
-        }
-        plan->nout *= n;
-        if (n == 1) continue;
-        int j = out_dim[d];
-        int64_t si = t->stride[d] * isz, so = out ? out->stride[j] * osz : 0, sx = idx ? idx->stride[j] * 8 : 0;
-        int k = plan->outer_ndim;
-        if (k > 0 && si == plan->outer_shape[k - 1] * plan->outer_in[k - 1] &&
-            so == plan->outer_shape[k - 1] * plan->outer_out[k - 1] &&
-            sx == plan->outer_shape[k - 1] * plan->outer_idx[k - 1]) {
-            plan->outer_shape[k - 1] *= n;
-            continue;
-        }
-        plan->outer_shape[k] = n;
-        plan->outer_in[k] = si;
-        plan->outer_out[k] = so;
-        plan->outer_idx[k] = sx;
-        plan->outer_ndim++;
+    ct_iter it;
+    ct_iter_init_raw(&it, 3, (char *const[]){plan->out, plan->idx_out, plan->in},
+                     (const int64_t *const[]){s_out, s_idx, s_in}, (const size_t[]){(size_t)osz, 8, (size_t)isz}, outer,
+                     t->ndim);
+    plan->outer_ndim = it.ndim;
+    for (int d = 0; d < it.ndim; d++) {
+        plan->outer_shape[d] = it.shape[d];
+        plan->outer_out[d] = it.strides[0][d];
+        plan->outer_idx[d] = it.strides[1][d];
+        plan->outer_in[d] = it.strides[2][d];
     }
-    if (plan->nout == 0) plan->outer_ndim = 0;
     if (plan->ninner == 0) return;
     /* Inner dims, innermost first, size-1 dims dropped. */
     int64_t shape[CT_MAX_DIMS], stride[CT_MAX_DIMS];
@@ -334,12 +328,10 @@ static ct_tensor *all_any(const char *op, int kind, const ct_tensor *t, ct_reduc
 ct_tensor *ct_all_opt(const ct_tensor *t, ct_reduce_opts opts) { return all_any("all", CT__RED_ALL, t, opts); }
 ct_tensor *ct_any_opt(const ct_tensor *t, ct_reduce_opts opts) { return all_any("any", CT__RED_ANY, t, opts); }
 
-bool ct__row_plan(const char *op, ct__red_plan *plan, const ct_tensor *t, int dim, const ct_tensor *out) {
-    (void)op;
+void ct__row_plan(ct__red_plan *plan, const ct_tensor *t, int dim, const ct_tensor *out) {
     bool mask[CT_MAX_DIMS] = {false};
     if (t->ndim > 0) mask[dim] = true;
     build_plan(plan, t, mask, out, NULL, true, true);
     plan->out_dtype = out->dtype;
     plan->inner_out = t->ndim > 0 ? out->stride[dim] * (int64_t)ct_dtype_size(out->dtype) : 0;
-    return true;
 }

@@ -54,6 +54,6 @@ extern const ct__reduce_kernels ct__reduce_cpu_kernels;
 const ct__reduce_kernels *ct__reduce_kernels_for(const char *op, const ct_tensor *t);
 
 /* Plan for a row op along dim (already wrapped) of t into out, which has t's shape. */
-bool ct__row_plan(const char *op, ct__red_plan *plan, const ct_tensor *t, int dim, const ct_tensor *out);
+void ct__row_plan(ct__red_plan *plan, const ct_tensor *t, int dim, const ct_tensor *out);
 
 #endif /* CTORCH_REDUCE_IMPL_H */

@@ -17,7 +17,7 @@ static ct_tensor *softmax_common(const char *op, const char *kernel_name, int ki
     ct_tensor *out = ct__tensor_new(t->shape, t->ndim, t->dtype, ct__device(t));
     if (!out) return NULL;
     ct__red_plan plan = {.kind = kind};
-    ct__row_plan(op, &plan, t, d, out);
+    ct__row_plan(&plan, t, d, out);
     k->rows(&plan);
     return out;
 }
