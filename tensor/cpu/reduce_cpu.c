@@ -130,6 +130,23 @@ static void acc_init(acc *A, const ct__red_plan *P) {
 static inline double max_nan(double m, double v) { return ((v > m) | (v != v)) ? v : m; }
 static inline double min_nan(double m, double v) { return ((v < m) | (v != v)) ? v : m; }
 
+/* Adds sum exp(x - shift) = s to A's sum exp(x - A->a) = A->b. An empty part (s == 0: all -inf)
+ * changes nothing; infinite or NaN sums make the shift irrelevant. */
+static void lse_merge(acc *A, double shift, double s) {
+    if (s == 0) return;
+    if (A->b == 0) {
+        A->a = shift;
+        A->b = s;
+    } else if (!isfinite(A->b) || !isfinite(s)) {
+        A->b += s;
+        A->a = 0;
+    } else {
+        double top = A->a > shift ? A->a : shift;
+        A->b = A->b * exp(A->a - top) + s * exp(shift - top);
+        A->a = top;
+    }
+}
+
 static void block_f64(acc *A, const ct__red_plan *P, const double *restrict x, int64_t m, int64_t g) {
     switch (P->kind) {
     case CT__RED_SUM:
@@ -237,14 +254,7 @@ static void block_f64(acc *A, const ct__red_plan *P, const double *restrict x, i
         for (int64_t k = 0; k < m; k++) e = max_nan(e, x[k]);
         double shift = isfinite(e) ? e : 0, s = 0;
         for (int64_t k = 0; k < m; k++) s += exp(x[k] - shift);
-        if (A->n == 0 || isinf(A->b) || isinf(s) || isnan(s)) {
-            A->b = A->n == 0 ? s : A->b + s;
-            A->a = A->n == 0 ? shift : (isinf(A->b) || isnan(A->b) ? 0 : A->a);
-        } else {
-            double top = A->a > shift ? A->a : shift;
-            A->b = A->b * exp(A->a - top) + s * exp(shift - top);
-            A->a = top;
-        }
+        lse_merge(A, shift, s);
         break;
     }
     case CT__RED_ALL: {
@@ -341,16 +351,7 @@ static void acc_combine(acc *A, const acc *B, const ct__red_plan *P) {
         else if (P->p == -INFINITY) A->a = min_nan(A->a, B->a);
         else A->a += B->a;
         break;
-    case CT__RED_LSE:
-        if (isinf(A->b) || isinf(B->b) || isnan(A->b) || isnan(B->b)) {
-            A->b += B->b;
-            A->a = 0;
-        } else {
-            double top = A->a > B->a ? A->a : B->a;
-            A->b = A->b * exp(A->a - top) + B->b * exp(B->a - top);
-            A->a = top;
-        }
-        break;
+    case CT__RED_LSE: lse_merge(A, B->a, B->b); break;
     case CT__RED_ALL: A->i &= B->i; break;
     case CT__RED_ANY: A->i |= B->i; break;
     default: break;
