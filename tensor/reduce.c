@@ -16,9 +16,9 @@ const ct__reduce_kernels *ct__reduce_kernels_for(const char *op, const ct_tensor
     return k;
 }
 
-/* PyTorch's scalar type names, used in its dtype error messages. */
-static const char *torch_type_name(ct_dtype dtype) {
-    static const char *const names[CT_NUM_DTYPES] = {"Bool", "Byte", "Int", "Long", "Half", "BFloat16", "Float", "Double"};
+const char *ct__torch_type_name(ct_dtype dtype) {
+    static const char *const names[CT_NUM_DTYPES] = {"Bool", "Byte",     "Int",   "Long",
+                                                     "Half", "BFloat16", "Float", "Double"};
     return (unsigned)dtype < CT_NUM_DTYPES ? names[dtype] : "?";
 }
 
@@ -208,13 +208,13 @@ ct_tensor *ct_mean_opt(const ct_tensor *t, ct_reduce_opts opts) {
             return ct_error(CT_ERR_DTYPE,
                             "mean(): could not infer output dtype. Optional dtype must be either a floating point or "
                             "complex dtype. Got: %s",
-                            torch_type_name(opts.dtype));
+                            ct__torch_type_name(opts.dtype));
         out = opts.dtype;
     } else if (!ct_dtype_is_floating(t->dtype)) {
         return ct_error(CT_ERR_DTYPE,
                         "mean(): could not infer output dtype. Input dtype must be either a floating point or complex "
                         "dtype. Got: %s",
-                        torch_type_name(t->dtype));
+                        ct__torch_type_name(t->dtype));
     }
     red_request rq = {.op = "mean", .kind = CT__RED_MEAN, .out_dtype = out};
     return reduce_run(t, &opts, &rq, true, NULL);
@@ -275,8 +275,12 @@ static ct_tensor *arg_extreme(const char *op, int kind, const ct_tensor *t, ct_r
     return reduce_run(t, &opts, &rq, false, &idx);
 }
 
-ct_tensor *ct_argmax_opt(const ct_tensor *t, ct_reduce_opts opts) { return arg_extreme("argmax", CT__RED_MAX, t, opts); }
-ct_tensor *ct_argmin_opt(const ct_tensor *t, ct_reduce_opts opts) { return arg_extreme("argmin", CT__RED_MIN, t, opts); }
+ct_tensor *ct_argmax_opt(const ct_tensor *t, ct_reduce_opts opts) {
+    return arg_extreme("argmax", CT__RED_MAX, t, opts);
+}
+ct_tensor *ct_argmin_opt(const ct_tensor *t, ct_reduce_opts opts) {
+    return arg_extreme("argmin", CT__RED_MIN, t, opts);
+}
 
 static ct_tensor *var_std(const char *op, const ct_tensor *t, ct_reduce_opts opts, bool take_sqrt) {
     if (!CT__CHECK(op, t)) return NULL;
@@ -297,13 +301,13 @@ ct_tensor *ct_norm_opt(const ct_tensor *t, ct_reduce_opts opts) {
     if (!CT__CHECK("norm", t) || !check_dtype_opt("norm", opts.dtype)) return NULL;
     if (!ct_dtype_is_floating(t->dtype))
         return ct_error(CT_ERR_DTYPE, "norm(): input dtype should be either floating point or complex. Got %s instead.",
-                        torch_type_name(t->dtype));
+                        ct__torch_type_name(t->dtype));
     if (isnan(opts.p)) return ct_error(CT_ERR_ARG, "norm: p must not be nan");
     ct_dtype out = t->dtype;
     if (opts.dtype != CT_DTYPE_DEFAULT) {
         if (!ct_dtype_is_floating(opts.dtype))
             return ct_error(CT_ERR_DTYPE, "norm(): the desired output dtype should be either floating point or "
-                                          "complex. Got %s instead.", torch_type_name(opts.dtype));
+                                          "complex. Got %s instead.", ct__torch_type_name(opts.dtype));
         out = opts.dtype;
     }
     red_request rq = {.op = "norm", .kind = CT__RED_NORM, .out_dtype = out, .p = opts.p};

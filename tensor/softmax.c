@@ -1,17 +1,13 @@
 /* softmax and log_softmax along one dim (max-subtracted, so large inputs do not overflow). */
 #include "reduce_impl.h"
 
-static const char *torch_type_name(ct_dtype dtype) {
-    static const char *const names[CT_NUM_DTYPES] = {"Bool", "Byte", "Int", "Long", "Half", "BFloat16", "Float", "Double"};
-    return (unsigned)dtype < CT_NUM_DTYPES ? names[dtype] : "?";
-}
-
 static ct_tensor *softmax_common(const char *op, const char *kernel_name, int kind, const ct_tensor *t, int dim) {
     if (!CT__CHECK(op, t)) return NULL;
     int d = ct__wrap_dim(op, dim, t->ndim);
     if (d < 0) return NULL;
     if (!ct_dtype_is_floating(t->dtype))
-        return ct_error(CT_ERR_DTYPE, "%s: \"%s\" not implemented for '%s'", op, kernel_name, torch_type_name(t->dtype));
+        return ct_error(CT_ERR_DTYPE, "%s: \"%s\" not implemented for '%s'", op, kernel_name,
+                        ct__torch_type_name(t->dtype));
     const ct__reduce_kernels *k = ct__reduce_kernels_for(op, t);
     if (!k) return NULL;
     ct_tensor *out = ct__tensor_new(t->shape, t->ndim, t->dtype, ct__device(t));

@@ -521,7 +521,8 @@ static bool tile_applies(const ct__red_plan *P) {
     }
 }
 
-static void tile_update_f64(const ct__red_plan *P, double *restrict a, const double *restrict x, int64_t t, bool first) {
+static void tile_update_f64(const ct__red_plan *P, double *restrict a, const double *restrict x, int64_t t,
+                            bool first) {
     switch (P->kind) {
     case CT__RED_SUM:
     case CT__RED_MEAN:
@@ -558,7 +559,8 @@ static void tile_update_f64(const ct__red_plan *P, double *restrict a, const dou
     }
 }
 
-static void tile_update_i64(const ct__red_plan *P, int64_t *restrict a, const int64_t *restrict x, int64_t t, bool first) {
+static void tile_update_i64(const ct__red_plan *P, int64_t *restrict a, const int64_t *restrict x, int64_t t,
+                            bool first) {
     switch (P->kind) {
     case CT__RED_SUM:
         for (int64_t k = 0; k < t; k++) a[k] = (int64_t)((uint64_t)a[k] + (uint64_t)x[k]);
@@ -788,8 +790,10 @@ static void run_row_tiles(const ct__red_plan *P, int64_t ntiles, int64_t t0, int
             for (int64_t k = 0; k < n; k++) {
                 if (P->int_acc) {
                     load_i64(xi, in + k * s_in, isz, w, P->in_dtype);
-                    for (int64_t j = 0; j < w; j++)
-                        ai[j] = (int64_t)(is_sum ? (uint64_t)ai[j] + (uint64_t)xi[j] : (uint64_t)ai[j] * (uint64_t)xi[j]);
+                    for (int64_t j = 0; j < w; j++) { /* unsigned: wraps like PyTorch, without UB */
+                        uint64_t a = (uint64_t)ai[j], v = (uint64_t)xi[j];
+                        ai[j] = (int64_t)(is_sum ? a + v : a * v);
+                    }
                     for (int64_t j = 0; j < w; j++) *(int64_t *)(out + k * P->inner_out + j * so) = ai[j];
                 } else {
                     load_f64(x, in + k * s_in, isz, w, P->in_dtype);
