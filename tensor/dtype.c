@@ -6,6 +6,11 @@ static const char *const dtype_names[CT_NUM_DTYPES] = {
 static const size_t dtype_sizes[CT_NUM_DTYPES] = {1, 1, 4, 8, 2, 2, 4, 8};
 static _Atomic int default_dtype = CT_F32;
 
+const char *ct__torch_type_name(ct_dtype dtype) {
+    static const char *const names[CT_NUM_DTYPES] = {"Bool", "Byte", "Int", "Long", "Half", "BFloat16", "Float", "Double"};
+    return ct__dtype_valid(dtype) ? names[dtype] : "Unknown";
+}
+
 bool ct__dtype_valid(ct_dtype dtype) { return (int)dtype >= 0 && dtype < CT_NUM_DTYPES; }
 
 const char *ct_dtype_name(ct_dtype dtype) { return ct__dtype_valid(dtype) ? dtype_names[dtype] : "invalid dtype"; }

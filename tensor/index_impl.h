@@ -46,7 +46,5 @@ extern const ct_index_kernels ct__cpu_index_kernels;
 
 /* The kernels for t's device, or NULL with CT_ERR_UNSUPPORTED "<op>: not implemented for <dev> yet". */
 const ct_index_kernels *ct__index_kernels(const char *op, const ct_tensor *t);
-/* PyTorch's scalar type names ("Float", "Long") for messages. */
-const char *ct__torch_type_name(ct_dtype dtype);
 
 #endif /* CTORCH_INDEX_IMPL_H */

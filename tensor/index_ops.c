@@ -16,20 +16,6 @@ const ct_index_kernels *ct__index_kernels(const char *op, const ct_tensor *t) {
     return k;
 }
 
-const char *ct__torch_type_name(ct_dtype dtype) {
-    switch (dtype) {
-    case CT_BOOL: return "Bool";
-    case CT_U8: return "Byte";
-    case CT_I32: return "Int";
-    case CT_I64: return "Long";
-    case CT_F16: return "Half";
-    case CT_BF16: return "BFloat16";
-    case CT_F32: return "Float";
-    case CT_F64: return "Double";
-    default: return "Unknown";
-    }
-}
-
 /* Shape and strides with 0-d tensors seen as one element of 1-D, as PyTorch's gather/scatter do. */
 typedef struct meta1 {
     int ndim;

@@ -16,12 +16,6 @@ const ct__reduce_kernels *ct__reduce_kernels_for(const char *op, const ct_tensor
     return k;
 }
 
-const char *ct__torch_type_name(ct_dtype dtype) {
-    static const char *const names[CT_NUM_DTYPES] = {"Bool", "Byte",     "Int",   "Long",
-                                                     "Half", "BFloat16", "Float", "Double"};
-    return (unsigned)dtype < CT_NUM_DTYPES ? names[dtype] : "?";
-}
-
 /* Fills mask[d] for the reduced dims (all of them when dims is empty); false on a bad or repeated dim. */
 static bool parse_dims(const char *op, const ct_tensor *t, const ct_dims *dims, bool *mask) {
     memset(mask, 0, CT_MAX_DIMS * sizeof *mask);

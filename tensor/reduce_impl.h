@@ -53,8 +53,6 @@ extern const ct__reduce_kernels ct__reduce_cpu_kernels;
 /* The table for t's device, or NULL with "op: not implemented for cuda:0 yet". */
 const ct__reduce_kernels *ct__reduce_kernels_for(const char *op, const ct_tensor *t);
 
-/* PyTorch's scalar type names ("Long", "Float"), used in its dtype error messages. */
-const char *ct__torch_type_name(ct_dtype dtype);
 /* Plan for a row op along dim (already wrapped) of t into out, which has t's shape. */
 void ct__row_plan(ct__red_plan *plan, const ct_tensor *t, int dim, const ct_tensor *out);
 

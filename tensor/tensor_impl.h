@@ -70,6 +70,8 @@ void ct__broadcast_strides(const ct_tensor *t, const ct_shape *shape, int64_t *s
 /* PyTorch's result_type over tensors (wrapped numbers and 0-d tensors weigh less). */
 ct_dtype ct__result_type(int n, const ct_tensor *const *ts);
 bool ct__dtype_valid(ct_dtype dtype);
+/* PyTorch's C++ scalar type names ("Float", "Long"), which its error messages use. */
+const char *ct__torch_type_name(ct_dtype dtype);
 /* "[2, 3]" and "2x3" renderings in a thread-local ring of buffers (valid for 8 more calls). */
 const char *ct__shape_str(const int64_t *shape, int ndim);
 const char *ct__shape_x(const int64_t *shape, int ndim);
