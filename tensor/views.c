@@ -25,6 +25,12 @@ static bool infer_shape(const char *op, const ct_tensor *t, ct_shape *shape) {
         }
     }
     if (infer >= 0) {
+        if (known == 0 && numel == 0)
+            return ct_error(CT_ERR_SHAPE,
+                            "%s: cannot reshape tensor of 0 elements into shape %s because the unspecified dimension "
+                            "size -1 can be any value and is ambiguous",
+                            op, ct__shape_str(shape->d, shape->ndim)),
+                   false;
         if (known == 0 || numel % known != 0)
             return ct_error(CT_ERR_SHAPE, "%s: shape '%s' is invalid for input of size %lld", op,
                             ct__shape_str(shape->d, shape->ndim), (long long)numel),
@@ -79,7 +85,7 @@ ct_tensor *ct_view(const ct_tensor *t, ct_shape shape) {
     if (!view_strides(t, &shape, stride))
         return ct_error(CT_ERR_SHAPE,
                         "view: view size is not compatible with input tensor's size and stride (at least one dimension "
-                        "spans across two contiguous subspaces). Use reshape instead.");
+                        "spans across two contiguous subspaces). Use .reshape(...) instead.");
     return make_view(t, shape.d, stride, shape.ndim, t->offset);
 }
 
@@ -165,7 +171,7 @@ ct_tensor *ct_expand(const ct_tensor *t, ct_shape shape) {
         int64_t want = shape.d[i];
         if (k < 0) {
             if (want < 0)
-                return ct_error(CT_ERR_SHAPE, "expand: the expanded size of the tensor (%lld) isn't allowed in a "
+                return ct_error(CT_ERR_SHAPE, "expand: The expanded size of the tensor (%lld) isn't allowed in a "
                                               "leading, non-existing dimension %d", (long long)want, i);
             out_shape[i] = want;
             stride[i] = 0;
@@ -312,11 +318,26 @@ ct_tensor *ct_unflatten(const ct_tensor *t, int dim, ct_shape sizes) {
     if (!CT__CHECK("unflatten", t)) return NULL;
     int d = ct__wrap_dim("unflatten", dim, t->ndim);
     if (d < 0) return NULL;
+    if (t->ndim == 0)
+        return ct_error(CT_ERR_INDEX, "unflatten: Dimension specified as %d but tensor has no dimensions", dim);
     if (sizes.ndim == 0) return ct_error(CT_ERR_ARG, "unflatten: sizes must be non-empty");
+    if (sizes.ndim > 0 && sizes.ndim <= CT_MAX_DIMS) { /* PyTorch's own wording for a product that does not fit */
+        int64_t known = 1, n_infer = 0;
+        for (int i = 0; i < sizes.ndim; i++) {
+            if (sizes.d[i] == -1) n_infer++;
+            else known *= sizes.d[i];
+        }
+        if (n_infer <= 1 && (known != 0 || t->shape[d] != 0) &&
+            (n_infer ? known == 0 || t->shape[d] % known != 0 : known != t->shape[d]))
+            return ct_error(CT_ERR_SHAPE,
+                            "unflatten: Provided sizes %s don't multiply up to the size of dim %d (%lld) in the input "
+                            "tensor",
+                            ct__shape_str(sizes.d, sizes.ndim), d, (long long)t->shape[d]);
+    }
     if (t->ndim - 1 + sizes.ndim > CT_MAX_DIMS) return ct_error(CT_ERR_SHAPE, "unflatten: at most %d dimensions", CT_MAX_DIMS);
     ct_tensor tmp = *t; /* infer -1 against the one dim being split */
     tmp.ndim = 1;
-    tmp.shape[0] = t->ndim ? t->shape[d] : 1;
+    tmp.shape[0] = t->shape[d];
     if (!infer_shape("unflatten", &tmp, &sizes)) return NULL;
     ct_shape shape = {.ndim = 0};
     for (int i = 0; i < t->ndim; i++) {
@@ -340,18 +361,16 @@ ct_tensor *ct_unfold(const ct_tensor *t, int dim, int64_t size, int64_t step) {
                         (long long)len, (long long)size);
     if (step <= 0) return ct_error(CT_ERR_ARG, "unfold: step is %lld but must be > 0", (long long)step);
     if (t->ndim + 1 > CT_MAX_DIMS) return ct_error(CT_ERR_SHAPE, "unfold: at most %d dimensions", CT_MAX_DIMS);
+    if (t->ndim == 0) /* a 0-d tensor unfolds into a vector of `size` (0 or 1) */
+        return make_view(t, (const int64_t[]){size}, (const int64_t[]){1}, 1, t->offset);
     int64_t shape[CT_MAX_DIMS], stride[CT_MAX_DIMS];
     memcpy(shape, t->shape, sizeof shape);
     memcpy(stride, t->stride, sizeof stride);
     int nd = t->ndim;
-    if (nd == 0) {
-        shape[0] = 1, stride[0] = 1, nd = 1; /* a 0-d tensor unfolds as a 1-element vector */
-        stride[0] = 1;
-    }
     shape[d] = (len - size) / step + 1;
-    stride[d] = (t->ndim ? t->stride[d] : 1) * step;
+    stride[d] = t->stride[d] * step;
     shape[nd] = size;
-    stride[nd] = t->ndim ? t->stride[d] : 1;
+    stride[nd] = t->stride[d];
     return make_view(t, shape, stride, nd + 1, t->offset);
 }
 
