@@ -67,23 +67,49 @@ static bool check_alpha(const char *op, ct_dtype dtype, double alpha) {
     return false;
 }
 
+/* A one-element CPU input of another dtype (typically a Python-number stand-in) is converted
+ * into `slot` and read with stride 0: no allocation for x * ct_scalar(0.5). */
+static bool scalar_slot(const ct_tensor *t, ct_dtype cdt, double *slot) {
+    if (!ct__is_cpu(t) || ct__numel(t->shape, t->ndim) != 1) return false;
+    ct__store_f64(slot, cdt, ct__load_f64(ct__data(t), t->dtype));
+    return true;
+}
+
 /* out = op(a, b) computed in cdt; out already has the broadcast shape. */
 static bool run_binary(const char *name, const ct_ew_kernels *k, ct_ew_binary op, ct_dtype cdt, ct_tensor *out,
                        const ct_tensor *a, const ct_tensor *b, double alpha) {
-    bool convert = a->dtype != cdt || b->dtype != cdt;
-    bool ok = false;
-    if (convert) {
-        ct_scope_begin();
-        a = a->dtype != cdt ? ct__contiguous_as(a, cdt) : a;
-        b = a && b->dtype != cdt ? ct__contiguous_as(b, cdt) : b;
-        if (!a || !b) goto done;
+    const ct_tensor *in[2] = {a, b};
+    double slot[2];
+    bool in_slot[2] = {false, false}, scoped = false, ok = false;
+    for (int i = 0; i < 2; i++) {
+        if (in[i]->dtype == cdt) continue;
+        in_slot[i] = scalar_slot(in[i], cdt, &slot[i]);
+        if (in_slot[i]) continue;
+        if (!scoped) ct_scope_begin(), scoped = true;
+        in[i] = ct__contiguous_as(in[i], cdt);
+        if (!in[i]) goto done;
     }
     ct_ew_params p = {.alpha = alpha};
     atomic_init(&p.zero_division, 0);
     ct_iter it;
     ct_shape shape = {.ndim = out->ndim};
     memcpy(shape.d, out->shape, (size_t)out->ndim * sizeof *shape.d);
-    ct_iter_init(&it, 3, (const ct_tensor *const[]){out, a, b}, &shape);
+    if (in_slot[0] || in_slot[1]) {
+        static const int64_t zero[CT_MAX_DIMS] = {0};
+        int64_t strides[3][CT_MAX_DIMS];
+        char *data[3] = {ct__data(out), NULL, NULL};
+        const int64_t *stride_ptrs[3] = {out->stride, strides[1], strides[2]};
+        size_t size = ct_dtype_size(cdt);
+        for (int i = 0; i < 2; i++) {
+            data[i + 1] = in_slot[i] ? (char *)&slot[i] : ct__data(in[i]);
+            if (in_slot[i]) stride_ptrs[i + 1] = zero;
+            else ct__broadcast_strides(in[i], &shape, strides[i + 1]);
+        }
+        ct_iter_init_raw(&it, 3, data, stride_ptrs, (const size_t[]){ct_dtype_size(out->dtype), size, size}, shape.d,
+                         shape.ndim);
+    } else {
+        ct_iter_init(&it, 3, (const ct_tensor *const[]){out, in[0], in[1]}, &shape);
+    }
     if (!k->binary(op, cdt, &it, &p)) {
         ct_error(CT_ERR_DTYPE, "%s: \"%s\" not implemented for '%s'", name, binary_kernel_names[op], torch_name(cdt));
     } else if (atomic_load(&p.zero_division)) {
@@ -92,7 +118,7 @@ static bool run_binary(const char *name, const ct_ew_kernels *k, ct_ew_binary op
         ok = true;
     }
 done:
-    if (convert) ct_scope_end();
+    if (scoped) ct_scope_end();
     return ok;
 }
 

@@ -423,6 +423,8 @@ static void scalar_variants(void **state) {
     tu_assert_error(CT_ERR_NULL, "add");
 }
 
+static ct_tensor *transposed_ones(void) { return ct_t(ct_ones(CT_SHAPE(2, 2))); }
+
 static void broadcasting_expanded_inputs(void **state) {
     (void)state;
     ct_tensor *row = ct_from_data((float[]){1, 2, 3}, CT_SHAPE(3), CT_F32);
@@ -436,6 +438,13 @@ static void broadcasting_expanded_inputs(void **state) {
     tu_assert_values(ct_pow(s, row), CT_SHAPE(3), (double[]){2, 4, 8}, 0, 0);
     tu_assert_values(ct_pow(row, s), CT_SHAPE(3), (double[]){1, 4, 9}, 0, 0);
     tu_assert_values(ct_add(s, s), CT_SHAPE(), (double[]){4}, 0, 0);
+    /* one-element inputs of another dtype are read as broadcast scalars */
+    ct_tensor *u = ct_from_data((uint8_t[]){200}, CT_SHAPE(1), CT_U8);
+    tu_assert_values(ct_add(u, transposed_ones()), CT_SHAPE(2, 2), (double[]){201, 201, 201, 201}, 0, 0);
+    tu_assert_values(ct_sub(transposed_ones(), u), CT_SHAPE(2, 2), (double[]){-199, -199, -199, -199}, 0, 0);
+    tu_assert_values(ct_mul(row, ct_scalar_tensor(1.5, .dtype = CT_BF16)), CT_SHAPE(3), (double[]){1.5, 3, 4.5}, 0, 0);
+    tu_assert_values(ct_div(ct_scalar_int(3), ct_from_data((int32_t[]){2}, CT_SHAPE(1, 1), CT_I32)), CT_SHAPE(1, 1),
+                     (double[]){1.5}, 0, 0);
     assert_int_equal(ct_numel(ct_add(ct_zeros(CT_SHAPE(0, 3)), row)), 0);
     assert_int_equal(ct_ndim(ct_add(ct_zeros(CT_SHAPE(0, 3)), row)), 2);
     assert_int_equal(ct_numel(ct_exp(ct_zeros(CT_SHAPE(4, 0)))), 0);
