@@ -30,18 +30,13 @@ static double *ref_einsum(const char *in0, const double *v0, const int64_t *s0, 
     int64_t size[128] = {0};
     const char *ins[2] = {in0, in1};
     const int64_t *ss[2] = {s0, s1};
-    char labels[64];
+    char labels[64] = {0};
     int nl = 0;
     for (int t = 0; t < 2; t++)
         for (int i = 0; ins[t] && ins[t][i]; i++) {
             char c = ins[t][i];
             if (!size[(int)c] || size[(int)c] == 1) size[(int)c] = ss[t][i];
-            if (!strchr(labels, c) || nl == 0) {
-                bool seen = false;
-                for (int j = 0; j < nl; j++) seen |= labels[j] == c;
-                if (!seen) labels[nl++] = c;
-            }
-            labels[nl] = 0;
+            if (!strchr(labels, c)) labels[nl++] = c;
         }
     int64_t total = 1, on = 1;
     for (int i = 0; i < nl; i++) total *= size[(int)labels[i]];
