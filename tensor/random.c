@@ -71,7 +71,8 @@ void ct_set_rng_state(ct_rng_state state) {
 
 /* PyTorch's ScalarType names, used in its "not implemented for 'Long'" messages. */
 static const char *scalar_type_name(ct_dtype dtype) {
-    static const char *const names[CT_NUM_DTYPES] = {"Bool", "Byte", "Int", "Long", "Half", "BFloat16", "Float", "Double"};
+    static const char *const names[CT_NUM_DTYPES] = {"Bool", "Byte",     "Int",   "Long",
+                                                     "Half", "BFloat16", "Float", "Double"};
     return ct__dtype_valid(dtype) ? names[dtype] : "invalid";
 }
 
@@ -134,7 +135,9 @@ static ct_tensor *normal_new(const char *op, ct_shape shape, double mean, double
     return t && fill_random(op, t, FILL_NORMAL, mean, std) ? t : NULL;
 }
 
-ct_tensor *ct_rand_opt(ct_shape shape, ct_tensor_opts opts) { return uniform_new("rand", shape, opts, ct_get_default_dtype()); }
+ct_tensor *ct_rand_opt(ct_shape shape, ct_tensor_opts opts) {
+    return uniform_new("rand", shape, opts, ct_get_default_dtype());
+}
 ct_tensor *ct_randn_opt(ct_shape shape, ct_tensor_opts opts) {
     return normal_new("randn", shape, 0, 1, opts, ct_get_default_dtype());
 }
@@ -157,8 +160,9 @@ ct_tensor *ct_randn_like_opt(const ct_tensor *t, ct_tensor_opts opts) {
 ct_tensor *ct_uniform_(ct_tensor *t, double low, double high) {
     if (!CT__CHECK("uniform_", t)) return NULL;
     if (!(low <= high))
-        return ct_error(CT_ERR_ARG, "uniform_: uniform_ expects to return a [from, to) range, but found from=%g > to=%g",
-                        low, high);
+        return ct_error(CT_ERR_ARG,
+                        "uniform_: uniform_ expects to return a [from, to) range, but found from=%g > to=%g", low,
+                        high);
     if (!check_floating("uniform_", t->dtype, "check_uniform_bounds")) return NULL;
     if (!fill_random("uniform_", t, FILL_UNIFORM, low, high)) return NULL;
     ct__bump_version(t);
@@ -222,7 +226,8 @@ ct_tensor *ct_bernoulli(const ct_tensor *p) {
         bool valid = true;
         for (int64_t i = 0; i < n && valid; i++)
             if (!(pv[i] >= 0 && pv[i] <= 1)) {
-                ct_error(CT_ERR_ARG, "%s: expected all probabilities p to satisfy 0 <= p <= 1, but got p=%g", op, pv[i]);
+                ct_error(CT_ERR_ARG, "%s: expected all probabilities p to satisfy 0 <= p <= 1, but got p=%g", op,
+                         pv[i]);
                 valid = false;
             }
         if (!valid) break;

@@ -160,7 +160,8 @@ static void poisson_cpu(ct_tensor *out, const double *rates, ct__philox_pos pos)
     /* Work per element varies with the rate: dynamic chunks balance it; values stay per element. */
 #pragma omp parallel for num_threads(n > 4096 ? ct__num_threads() : 1) schedule(dynamic, 1024)
     for (int64_t i = 0; i < n; i++) {
-        substream s = {.seed = pos.seed, .block = pos.offset + (uint64_t)(i / 4), .tag = 1 + (uint32_t)(i & 3), .pos = 4};
+        substream s = {
+            .seed = pos.seed, .block = pos.offset + (uint64_t)(i / 4), .tag = 1 + (uint32_t)(i & 3), .pos = 4};
         double r = rates[i];
         put(base, dt, i, r == 0 ? 0.0 : r < 10 ? poisson_knuth(&s, r) : poisson_ptrs(&s, r));
     }
