@@ -41,12 +41,27 @@ static void bad_ordinal_is_an_error(void **state) {
     tu_assert_error(CT_ERR_DEVICE, "copy it to the CPU first");
 }
 
+static void ops_without_cuda_kernels_say_so(void **state) {
+    (void)state;
+    ct_tensor *g = ct_ones(CT_SHAPE(3), .device = CT_CUDA(0));
+    ct_tensor *c = ct_ones(CT_SHAPE(3));
+    assert_null(ct_add(g, c));
+    tu_assert_error(CT_ERR_DEVICE, "Expected all tensors to be on the same device");
+    assert_null(ct_add(g, g));
+    tu_assert_error(CT_ERR_UNSUPPORTED, "not implemented for cuda:0 yet");
+    assert_null(ct_sum(g));
+    tu_assert_error(CT_ERR_UNSUPPORTED, "cuda:0");
+    assert_null(ct_mm(ct_view(g, CT_SHAPE(3, 1)), ct_view(g, CT_SHAPE(1, 3))));
+    tu_assert_error(CT_ERR_UNSUPPORTED, "cuda:0");
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(device_count_is_positive),
         cmocka_unit_test(round_trip_keeps_values),
         cmocka_unit_test(full_on_device),
         cmocka_unit_test(bad_ordinal_is_an_error),
+        cmocka_unit_test(ops_without_cuda_kernels_say_so),
     };
     return TU_RUN_GPU("gpu_device", tests);
 }
