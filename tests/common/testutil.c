@@ -83,6 +83,25 @@ void tu_assert_error(ct_status status, const char *needle) {
     ct_clear_error();
 }
 
+int64_t tu_numel(ct_shape shape) {
+    int64_t n = 1;
+    for (int i = 0; i < shape.ndim; i++) n *= shape.d[i];
+    return n;
+}
+
+void tu_unravel(int64_t flat, const int64_t *shape, int ndim, int64_t *index) {
+    for (int d = ndim - 1; d >= 0; d--) {
+        index[d] = shape[d] ? flat % shape[d] : 0;
+        flat = shape[d] ? flat / shape[d] : 0;
+    }
+}
+
+int64_t tu_ravel(const int64_t *index, const int64_t *shape, int ndim) {
+    int64_t flat = 0;
+    for (int d = 0; d < ndim; d++) flat = flat * shape[d] + index[d];
+    return flat;
+}
+
 int64_t tu_rss_bytes(void) {
     FILE *f = fopen("/proc/self/statm", "r");
     long pages = 0, resident = 0;

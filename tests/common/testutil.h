@@ -31,6 +31,10 @@ double *tu_values(const ct_tensor *t);
 void tu_assert_values(const ct_tensor *t, ct_shape shape, const double *want, double rtol, double atol);
 /* Asserts the last error's status and that its message contains `needle`; then clears it. */
 void tu_assert_error(ct_status status, const char *needle);
+/* Row-major index math for references: elements of a shape, flat index <-> coordinates. */
+int64_t tu_numel(ct_shape shape);
+void tu_unravel(int64_t flat, const int64_t *shape, int ndim, int64_t *index);
+int64_t tu_ravel(const int64_t *index, const int64_t *shape, int ndim);
 /* Resident set size of this process in bytes. */
 int64_t tu_rss_bytes(void);
 

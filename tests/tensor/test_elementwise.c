@@ -19,12 +19,6 @@ static void tolerance(ct_dtype dt, double *rtol, double *atol) {
     }
 }
 
-static int64_t numel_of(ct_shape s) {
-    int64_t n = 1;
-    for (int i = 0; i < s.ndim; i++) n *= s.d[i];
-    return n;
-}
-
 /* Linear index into a tensor of shape `in` for output position `lin` of shape `out` (broadcast). */
 static int64_t bcast_index(ct_shape out, ct_shape in, int64_t lin) {
     int64_t idx = 0, stride = 1;
@@ -134,7 +128,7 @@ static void check_unary(uint64_t *rng, const unary_case *c, ct_dtype dt, tu_layo
         if (ct_dtype_of(y) != want_dt)
             fail_msg("%s(%s): dtype %s, want %s", c->name, ct_dtype_name(dt), ct_dtype_name(ct_dtype_of(y)),
                      ct_dtype_name(want_dt));
-        int64_t n = numel_of(shape);
+        int64_t n = tu_numel(shape);
         double *want = malloc((size_t)(n ? n : 1) * sizeof *want);
         for (int64_t i = 0; i < n; i++) want[i] = c->ref(xv[i]);
         double rtol, atol;
@@ -281,7 +275,7 @@ static void check_binary(uint64_t *rng, const binary_case *c, ct_dtype dt, tu_la
         ct_dtype want_dt = is_float || !c->int_gives_float ? dt : ct_get_default_dtype();
         assert_int_equal(ct_dtype_of(y), want_dt);
         ct_shape so = bcast_shape(sa, sb);
-        int64_t n = numel_of(so);
+        int64_t n = tu_numel(so);
         double *want = malloc((size_t)(n ? n : 1) * sizeof *want);
         for (int64_t i = 0; i < n; i++) {
             want[i] = c->ref(av[bcast_index(so, sa, i)], bv[bcast_index(so, sb, i)]);
@@ -344,7 +338,7 @@ static void comparisons_and_logic(void **state) {
                         assert_non_null(y);
                         assert_int_equal(ct_dtype_of(y), CT_BOOL);
                         ct_shape so = bcast_shape(sa, sb);
-                        int64_t n = numel_of(so);
+                        int64_t n = tu_numel(so);
                         double want[64];
                         assert_true(n <= 64);
                         for (int64_t i = 0; i < n; i++)

@@ -26,12 +26,6 @@ static bool next_coord(int64_t *c, const int64_t *shape, int nd) {
     return false;
 }
 
-static int64_t numel_of(ct_shape s) {
-    int64_t n = 1;
-    for (int i = 0; i < s.ndim; i++) n *= s.d[i];
-    return n;
-}
-
 /* A tensor of dtype holding vals (given as int64), laid out as layout: same logical values. */
 static ct_tensor *index_tensor(const int64_t *vals, ct_shape shape, ct_dtype dtype, tu_layout layout) {
     ct_tensor *x = ct_from_data(vals, shape, CT_I64);
@@ -70,7 +64,7 @@ static void gather_matches_reference(void **state) {
                     ct_shape is = ts;
                     for (int d = 0; d < 3; d++)
                         is.d[d] = d == wd ? rand_int(&rng, 1, 7) : rand_int(&rng, 1, ts.d[d] + 1);
-                    int64_t vals[256], n = numel_of(is);
+                    int64_t vals[256], n = tu_numel(is);
                     for (int64_t i = 0; i < n; i++) vals[i] = rand_int(&rng, 0, ts.d[wd]);
                     ct_tensor *index = index_tensor(vals, is, CT_I64, (tu_layout)((layout + 1) % TU_NUM_LAYOUTS));
                     ct_tensor *out = ct_gather(t, dim, index);

@@ -10,22 +10,6 @@
 static const ct_dtype dtypes[] = {CT_F32, CT_F64, CT_I64, CT_BF16, CT_U8, CT_BOOL};
 #define NDT (int)(sizeof dtypes / sizeof dtypes[0])
 
-static void unravel(int64_t flat, const int64_t *shape, int nd, int64_t *idx) {
-    for (int d = nd - 1; d >= 0; d--) {
-        idx[d] = shape[d] ? flat % shape[d] : 0;
-        flat = shape[d] ? flat / shape[d] : 0;
-    }
-}
-static int64_t ravel(const int64_t *idx, const int64_t *shape, int nd) {
-    int64_t f = 0;
-    for (int d = 0; d < nd; d++) f = f * shape[d] + idx[d];
-    return f;
-}
-static int64_t numel_of(ct_shape s) {
-    int64_t n = 1;
-    for (int i = 0; i < s.ndim; i++) n *= s.d[i];
-    return n;
-}
 static double *buf(int64_t n) { return calloc((size_t)(n ? n : 1), sizeof(double)); }
 
 /* ---- cat / stack ---- */
@@ -48,15 +32,15 @@ static void cat_matches_reference(void **state) {
                 double *va = tu_values(a), *vb = tu_values(b);
                 ct_shape so = sa;
                 so.d[dim] = sa.d[dim] + sb.d[dim];
-                double *want = buf(numel_of(so));
+                double *want = buf(tu_numel(so));
                 int64_t idx[3];
-                for (int64_t f = 0; f < numel_of(so); f++) {
-                    unravel(f, so.d, 3, idx);
+                for (int64_t f = 0; f < tu_numel(so); f++) {
+                    tu_unravel(f, so.d, 3, idx);
                     if (idx[dim] < sa.d[dim]) {
-                        want[f] = va[ravel(idx, sa.d, 3)];
+                        want[f] = va[tu_ravel(idx, sa.d, 3)];
                     } else {
                         idx[dim] -= sa.d[dim];
-                        want[f] = vb[ravel(idx, sb.d, 3)];
+                        want[f] = vb[tu_ravel(idx, sb.d, 3)];
                     }
                 }
                 tu_assert_values(out, so, want, 0, 0);
@@ -124,7 +108,7 @@ static void stack_matches_reference(void **state) {
                 double want[18];
                 int64_t idx[3];
                 for (int64_t f = 0; f < 18; f++) {
-                    unravel(f, so.d, 3, idx);
+                    tu_unravel(f, so.d, 3, idx);
                     int64_t src[2];
                     for (int i = 0, j = 0; i < 3; i++)
                         if (i != d) src[j++] = idx[i];
@@ -162,12 +146,12 @@ static void assert_piece(const ct_tensor *t, const ct_tensor *piece, int dim, in
     ct_shape ps = s;
     ps.d[dim] = len;
     double *vt = tu_values(t);
-    double *want = buf(numel_of(ps));
+    double *want = buf(tu_numel(ps));
     int64_t idx[CT_MAX_DIMS];
-    for (int64_t f = 0; f < numel_of(ps); f++) {
-        unravel(f, ps.d, nd, idx);
+    for (int64_t f = 0; f < tu_numel(ps); f++) {
+        tu_unravel(f, ps.d, nd, idx);
         idx[dim] += start;
-        want[f] = vt[ravel(idx, s.d, nd)];
+        want[f] = vt[tu_ravel(idx, s.d, nd)];
     }
     tu_assert_values(piece, ps, want, 0, 0);
     free(want);
@@ -289,12 +273,12 @@ static void check_repeat(const ct_tensor *t, ct_shape reps, ct_tensor *out) {
         sp.d[i] = i < lead ? 1 : s.d[i - lead];
         so.d[i] = reps.d[i] * sp.d[i];
     }
-    double *vt = tu_values(t), *want = buf(numel_of(so));
+    double *vt = tu_values(t), *want = buf(tu_numel(so));
     int64_t idx[CT_MAX_DIMS];
-    for (int64_t f = 0; f < numel_of(so); f++) {
-        unravel(f, so.d, so.ndim, idx);
+    for (int64_t f = 0; f < tu_numel(so); f++) {
+        tu_unravel(f, so.d, so.ndim, idx);
         for (int i = 0; i < so.ndim; i++) idx[i] %= sp.d[i];
-        want[f] = vt[ravel(idx, sp.d, sp.ndim)];
+        want[f] = vt[tu_ravel(idx, sp.d, sp.ndim)];
     }
     tu_assert_values(out, so, want, 0, 0);
     free(want);
@@ -357,10 +341,10 @@ static void flip_matches_reference(void **state) {
                 double *vt = tu_values(t), want[60];
                 int64_t idx[3];
                 for (int64_t f = 0; f < 60; f++) {
-                    unravel(f, s.d, 3, idx);
+                    tu_unravel(f, s.d, 3, idx);
                     for (int d = 0; d < 3; d++)
                         if (fl[d]) idx[d] = s.d[d] - 1 - idx[d];
-                    want[f] = vt[ravel(idx, s.d, 3)];
+                    want[f] = vt[tu_ravel(idx, s.d, 3)];
                 }
                 tu_assert_values(o, s, want, 0, 0);
             }
@@ -397,9 +381,9 @@ static void roll_matches_reference(void **state) {
                 double *vt = tu_values(t), want[60];
                 int64_t idx[3];
                 for (int64_t f = 0; f < 60; f++) {
-                    unravel(f, s.d, 3, idx);
+                    tu_unravel(f, s.d, 3, idx);
                     for (int d = 0; d < 3; d++) idx[d] = (((idx[d] - shift[d]) % s.d[d]) + s.d[d]) % s.d[d];
-                    want[f] = vt[ravel(idx, s.d, 3)];
+                    want[f] = vt[tu_ravel(idx, s.d, 3)];
                 }
                 tu_assert_values(o, s, want, 0, 0);
                 /* flattened roll */
@@ -449,17 +433,17 @@ static void check_pad(const ct_tensor *t, ct_shape pads, ct_pad_mode mode, doubl
     ct_shape s = ct_shape_of(t), so = s;
     int nd = s.ndim;
     for (int p = 0; p < pads.ndim / 2; p++) so.d[nd - 1 - p] += pads.d[2 * p] + pads.d[2 * p + 1];
-    double *vt = tu_values(t), *want = buf(numel_of(so));
+    double *vt = tu_values(t), *want = buf(tu_numel(so));
     int64_t idx[CT_MAX_DIMS];
-    for (int64_t f = 0; f < numel_of(so); f++) {
-        unravel(f, so.d, nd, idx);
+    for (int64_t f = 0; f < tu_numel(so); f++) {
+        tu_unravel(f, so.d, nd, idx);
         bool outside = false;
         for (int p = 0; p < pads.ndim / 2; p++) {
             int d = nd - 1 - p;
             idx[d] = pad_src(mode, idx[d], s.d[d], pads.d[2 * p], pads.d[2 * p + 1]);
             outside |= idx[d] < 0;
         }
-        want[f] = outside ? value : vt[ravel(idx, s.d, nd)];
+        want[f] = outside ? value : vt[tu_ravel(idx, s.d, nd)];
     }
     tu_assert_values(o, so, want, 0, 0);
     free(want);
@@ -533,7 +517,7 @@ static void tril_triu_match_reference(void **state) {
                 double *vt = tu_values(t), wl[40], wu[40];
                 int64_t idx[3];
                 for (int64_t f = 0; f < 40; f++) {
-                    unravel(f, s.d, 3, idx);
+                    tu_unravel(f, s.d, 3, idx);
                     wl[f] = idx[2] - idx[1] <= k ? vt[f] : 0;
                     wu[f] = idx[2] - idx[1] >= k ? vt[f] : 0;
                 }

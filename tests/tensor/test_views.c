@@ -10,23 +10,6 @@
 static const ct_dtype dtypes[] = {CT_F32, CT_I64, CT_F16, CT_BOOL};
 #define NDT (int)(sizeof dtypes / sizeof dtypes[0])
 
-static void unravel(int64_t flat, const int64_t *shape, int nd, int64_t *idx) {
-    for (int d = nd - 1; d >= 0; d--) {
-        idx[d] = shape[d] ? flat % shape[d] : 0;
-        flat = shape[d] ? flat / shape[d] : 0;
-    }
-}
-static int64_t ravel(const int64_t *idx, const int64_t *shape, int nd) {
-    int64_t f = 0;
-    for (int d = 0; d < nd; d++) f = f * shape[d] + idx[d];
-    return f;
-}
-static int64_t numel_of(ct_shape s) {
-    int64_t n = 1;
-    for (int i = 0; i < s.ndim; i++) n *= s.d[i];
-    return n;
-}
-
 /* What a view's element at out_idx reads from its base: the base index (reference math). */
 typedef struct vmap {
     enum { M_PERMUTE, M_SLICE, M_SELECT, M_EXPAND, M_FLAT, M_UNFOLD, M_DIAG } kind;
@@ -53,7 +36,7 @@ static void map_index(const vmap *m, const int64_t *o, int64_t *b) {
         for (int k = 0; k < bs->ndim; k++) b[k] = bs->d[k] == 1 ? 0 : o[k + m->lead];
         break;
     case M_FLAT: /* view/reshape/flatten/squeeze...: the row-major position is kept */
-        unravel(ravel(o, m->out_shape.d, m->out_shape.ndim), bs->d, bs->ndim, b);
+        tu_unravel(tu_ravel(o, m->out_shape.d, m->out_shape.ndim), bs->d, bs->ndim, b);
         break;
     case M_UNFOLD:
         memcpy(b, o, (size_t)bs->ndim * sizeof *b);
@@ -76,14 +59,14 @@ static void assert_view(ct_tensor *base, ct_tensor *v, ct_shape want, vmap m) {
     assert_true(ct_shares_storage(base, v));
     m.base_shape = ct_shape_of(base);
     m.out_shape = want;
-    int64_t n = numel_of(want), nb = ct_numel(base);
+    int64_t n = tu_numel(want), nb = ct_numel(base);
     double *vb = tu_values(base), *exp = malloc((size_t)(n ? n : 1) * sizeof *exp);
     bool *hit = calloc((size_t)(nb ? nb : 1), 1);
     int64_t oi[CT_MAX_DIMS], bi[CT_MAX_DIMS];
     for (int64_t f = 0; f < n; f++) {
-        unravel(f, want.d, want.ndim, oi);
+        tu_unravel(f, want.d, want.ndim, oi);
         map_index(&m, oi, bi);
-        int64_t bf = ravel(bi, m.base_shape.d, m.base_shape.ndim);
+        int64_t bf = tu_ravel(bi, m.base_shape.d, m.base_shape.ndim);
         assert_true(bf >= 0 && bf < nb);
         exp[f] = vb[bf];
         hit[bf] = true;
