@@ -94,10 +94,15 @@ ct_tensor *ct_reshape(const ct_tensor *t, ct_shape shape) {
     if (!infer_shape("reshape", t, &shape)) return NULL;
     int64_t stride[CT_MAX_DIMS];
     if (view_strides(t, &shape, stride)) return make_view(t, shape.d, stride, shape.ndim, t->offset);
-    ct_tensor *c = ct_contiguous(t);
-    if (!c) return NULL;
-    ct__contiguous_strides(shape.d, shape.ndim, stride);
-    return make_view(c, shape.d, stride, shape.ndim, c->offset);
+    /* The copy is an intermediate: only the view of it goes to the caller's scope. */
+    ct_scope_begin();
+    ct_tensor *c = ct_contiguous(t), *out = NULL;
+    if (c) {
+        ct__contiguous_strides(shape.d, shape.ndim, stride);
+        out = ct_keep(make_view(c, shape.d, stride, shape.ndim, c->offset));
+    }
+    ct_scope_end();
+    return out;
 }
 
 ct_tensor *ct_permute(const ct_tensor *t, ct_dims dims) {

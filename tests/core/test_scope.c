@@ -15,6 +15,19 @@ static void results_belong_to_the_innermost_scope(void **state) {
     assert_int_equal(ct_scope_size(), before);
 }
 
+static void ops_leave_only_their_result_in_the_scope(void **state) {
+    (void)state;
+    ct_tensor *a = ct_randn(CT_SHAPE(4, 5)), *at = ct_t(a);
+    ct_tensor *results[4];
+    int64_t before = ct_scope_size();
+    results[0] = ct_reshape(at, CT_SHAPE(-1)); /* copies internally: the copy must not linger */
+    results[1] = ct_sum(a, .dim = CT_DIMS(1));
+    results[2] = ct_matmul(a, at);
+    results[3] = ct_cat(CT_TENSORS(a, a), 0);
+    for (int i = 0; i < 4; i++) assert_non_null(results[i]);
+    assert_int_equal(ct_scope_size() - before, 4);
+}
+
 static void keep_moves_to_the_enclosing_scope(void **state) {
     (void)state;
     ct_tensor *kept = NULL;
@@ -140,6 +153,7 @@ static void thread_exit_releases_its_root_scope(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(results_belong_to_the_innermost_scope),
+        cmocka_unit_test(ops_leave_only_their_result_in_the_scope),
         cmocka_unit_test(keep_moves_to_the_enclosing_scope),
         cmocka_unit_test(retain_outlives_every_scope),
         cmocka_unit_test(views_keep_storage_alive),
