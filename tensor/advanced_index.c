@@ -177,7 +177,8 @@ ct_tensor *ct_index(const ct_tensor *t, ct_tensor_list indices) {
 
 ct_tensor *ct_index_put_(ct_tensor *t, ct_tensor_list indices, const ct_tensor *values, bool accumulate) {
     const char *op = "index_put_";
-    if (!CT__CHECK(op, t, values) || !ct__check_same_device(op, 2, (const ct_tensor *const[]){t, values}))
+    if (!CT__CHECK(op, t, values) || !ct__check_same_device(op, 2, (const ct_tensor *const[]){t, values}) ||
+        !ct__check_writable(op, t))
         return NULL;
     /* Python numbers (ct_scalar) convert as in t[i] = 1.5; tensors must match, as in PyTorch. */
     if (values->dtype != t->dtype && !values->wrapped_number)

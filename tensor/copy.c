@@ -59,7 +59,7 @@ bool ct__copy_into(const char *op, ct_tensor *dst, const ct_tensor *src) {
 }
 
 ct_tensor *ct_copy_(ct_tensor *dst, const ct_tensor *src) {
-    if (!CT__CHECK("copy_", dst, src)) return NULL;
+    if (!CT__CHECK("copy_", dst, src) || !ct__check_writable("copy_", dst)) return NULL;
     if (!ct__copy_into("copy_", dst, src)) return NULL;
     ct__bump_version(dst);
     return dst;

@@ -141,7 +141,7 @@ static ct_tensor *binary_inplace(const char *name, ct_ew_binary op, ct_tensor *a
     const ct_tensor *const ops[2] = {a, b};
     ct_shape shape;
     if (!ct__check_same_device(name, 2, ops) || !ct__broadcast_shape(name, 2, ops, &shape)) return NULL;
-    if (!check_inplace_shape(name, &shape, a)) return NULL;
+    if (!check_inplace_shape(name, &shape, a) || !ct__check_writable(name, a)) return NULL;
     const ct_ew_kernels *k = kernels(name, a);
     if (!k) return NULL;
     ct_dtype cdt = binary_compute_dtype(op, a, b);
@@ -324,7 +324,7 @@ static ct_tensor *unary(const char *name, ct_ew_unary op, const ct_tensor *t) {
 }
 
 static ct_tensor *unary_inplace_p(const char *name, ct_ew_unary op, ct_tensor *t, ct_dtype cdt, unary_params up) {
-    if (!check_cast(name, cdt, t->dtype)) return NULL;
+    if (!check_cast(name, cdt, t->dtype) || !ct__check_writable(name, t)) return NULL;
     const ct_ew_kernels *k = kernels(name, t);
     if (!k || !run_unary(name, k, op, cdt, t, t, up)) return NULL;
     ct__bump_version(t);
@@ -561,7 +561,7 @@ ct_tensor *ct_masked_fill_(ct_tensor *t, const ct_tensor *mask, double value) {
     if (!CT__CHECK("masked_fill_", t, mask) || !check_mask("masked_fill_", t, mask)) return NULL;
     ct_shape shape;
     if (!ct__broadcast_shape("masked_fill_", 2, (const ct_tensor *const[]){t, mask}, &shape)) return NULL;
-    if (!check_inplace_shape("masked_fill_", &shape, t)) return NULL;
+    if (!check_inplace_shape("masked_fill_", &shape, t) || !ct__check_writable("masked_fill_", t)) return NULL;
     const ct_ew_kernels *k = kernels("masked_fill_", t);
     if (!k || !fill_where(k, t, mask, value)) return NULL;
     ct__bump_version(t);

@@ -182,12 +182,12 @@ static ct_tensor *scatter_copy(const char *op, const ct_tensor *t, int dim, cons
 }
 
 ct_tensor *ct_scatter_(ct_tensor *t, int dim, const ct_tensor *index, const ct_tensor *src) {
-    if (!CT__CHECK("scatter", t, index, src)) return NULL;
+    if (!CT__CHECK("scatter", t, index, src) || !ct__check_writable("scatter_", t)) return NULL;
     return scatter_into("scatter", t, dim, index, src, 0, false);
 }
 
 ct_tensor *ct_scatter_add_(ct_tensor *t, int dim, const ct_tensor *index, const ct_tensor *src) {
-    if (!CT__CHECK("scatter_add", t, index, src)) return NULL;
+    if (!CT__CHECK("scatter_add", t, index, src) || !ct__check_writable("scatter_add_", t)) return NULL;
     return scatter_into("scatter_add", t, dim, index, src, 0, true);
 }
 

@@ -93,6 +93,7 @@ enum fill_kind { FILL_UNIFORM, FILL_NORMAL };
 /* Fills t (any layout) with U[a, b) or N(a, b): directly when contiguous, else through a dense
  * temporary in t's dtype that is then copied in logical order. */
 static bool fill_random(const char *op, ct_tensor *t, enum fill_kind kind, double a, double b) {
+    if (!ct__check_writable(op, t)) return false;
     const ct__random_kernels *k = kernels_for(op, ct__device(t));
     if (!k) return false;
     int64_t n = ct__numel(t->shape, t->ndim);

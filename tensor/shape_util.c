@@ -37,6 +37,19 @@ bool ct__check_same_device(const char *op, int n, const ct_tensor *const *ts) {
     return true;
 }
 
+bool ct__check_writable(const char *op, const ct_tensor *t) {
+    for (int d = 0; d < t->ndim; d++) {
+        if (t->stride[d] == 0 && t->shape[d] > 1) {
+            ct_error(CT_ERR_ARG,
+                     "%s: unsupported operation: more than one element of the written-to tensor refers to a single "
+                     "memory location. Please clone() the tensor before performing the operation.",
+                     op);
+            return false;
+        }
+    }
+    return true;
+}
+
 bool ct__broadcast_shape(const char *op, int n, const ct_tensor *const *ts, ct_shape *out) {
     int ndim = 0;
     for (int i = 0; i < n; i++)

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-const char *const tu_layout_names[TU_NUM_LAYOUTS] = {"contiguous", "transposed", "stepped", "offset"};
+const char *const tu_layout_names[TU_NUM_LAYOUTS] = {"contiguous", "transposed", "stepped", "offset", "expanded"};
 
 double tu_uniform(uint64_t *state, double lo, double hi) {
     /* splitmix64 */
@@ -28,6 +28,8 @@ ct_tensor *tu_random(uint64_t *state, ct_shape shape, ct_dtype dtype, tu_layout 
         base.d[nd - 1] = shape.d[nd - 1] * 2;
     } else if (layout == TU_OFFSET && nd >= 1) {
         base.d[0] = shape.d[0] + 1;
+    } else if (layout == TU_EXPANDED && nd >= 1) {
+        base.d[0] = 1;
     }
     int64_t n = 1;
     for (int i = 0; i < base.ndim; i++) n *= base.d[i];
@@ -44,6 +46,7 @@ ct_tensor *tu_random(uint64_t *state, ct_shape shape, ct_dtype dtype, tu_layout 
     if (layout == TU_TRANSPOSED && nd >= 2) t = ct_transpose(t, -1, -2);
     else if (layout == TU_STEPPED && nd >= 1) t = ct_slice(t, -1, 0, CT_END, 2);
     else if (layout == TU_OFFSET && nd >= 1) t = ct_narrow(t, 0, 1, shape.d[0]);
+    else if (layout == TU_EXPANDED && nd >= 1) t = ct_expand(t, shape);
     return t;
 }
 

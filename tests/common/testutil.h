@@ -16,8 +16,11 @@ typedef enum tu_layout {
     TU_TRANSPOSED, /* last two dims stored swapped (a permuted view) */
     TU_STEPPED,    /* every other element of a larger tensor along the last dim */
     TU_OFFSET,     /* a narrow view starting past the storage's first element */
+    TU_EXPANDED,   /* dim 0 broadcast from size 1 (stride 0): rows repeat; read-only, as in PyTorch */
     TU_NUM_LAYOUTS
 } tu_layout;
+/* The layouts that may be written in place (all but TU_EXPANDED, which comes last). */
+#define TU_NUM_WRITABLE_LAYOUTS TU_EXPANDED
 extern const char *const tu_layout_names[TU_NUM_LAYOUTS];
 
 /* Deterministic uniform values in [lo, hi) from a 64-bit state (independent of ctorch's RNG). */

@@ -140,7 +140,7 @@ static void scatter_matches_reference(void **state) {
     uint64_t rng = 3;
     ct_shape ts = CT_SHAPE(3, 4, 5);
     for (size_t di = 0; di < NDT; di++)
-        for (int layout = 0; layout < TU_NUM_LAYOUTS; layout++)
+        for (int layout = 0; layout < TU_NUM_WRITABLE_LAYOUTS; layout++)
             for (int dim = -1; dim < 3; dim++)
                 for (int mode = 0; mode < 3; mode++) CT_SCOPE { /* scatter, scatter_add, scatter value */
                         ct_dtype dt = data_dtypes[di];
@@ -303,7 +303,7 @@ static void index_put_matches_reference(void **state) {
     uint64_t rng = 6;
     const ct_dtype dts[] = {CT_F32, CT_F64, CT_I64, CT_F16, CT_I32};
     for (int di = 0; di < 5; di++)
-        for (int layout = 0; layout < TU_NUM_LAYOUTS; layout++)
+        for (int layout = 0; layout < TU_NUM_WRITABLE_LAYOUTS; layout++)
             for (int acc = 0; acc < 2; acc++) CT_SCOPE {
                     ct_dtype dt = dts[di];
                     ct_tensor *t = tu_random(&rng, CT_SHAPE(4, 5), dt, (tu_layout)layout, 0, 8);

@@ -179,6 +179,31 @@ static void devices_without_gpu_are_errors(void **state) {
     tu_assert_error(CT_ERR_DEVICE, "cuda:0");
 }
 
+static void in_place_writes_into_expanded_tensors_are_errors(void **state) {
+    (void)state;
+    const char *msg = "more than one element of the written-to tensor refers to a single memory location";
+    ct_tensor *e = ct_expand(ct_zeros(CT_SHAPE(1, 3)), CT_SHAPE(2, 3)); /* rows share memory */
+    ct_tensor *ones = ct_ones(CT_SHAPE(2, 3));
+    ct_tensor *idx = ct_zeros(CT_SHAPE(1, 3), .dtype = CT_I64);
+    assert_null(ct_add_(e, ones));
+    tu_assert_error(CT_ERR_ARG, msg);
+    assert_null(ct_exp_(e));
+    tu_assert_error(CT_ERR_ARG, msg);
+    assert_null(ct_copy_(e, ones));
+    tu_assert_error(CT_ERR_ARG, msg);
+    assert_null(ct_scatter_(e, 0, idx, ct_ones(CT_SHAPE(1, 3))));
+    tu_assert_error(CT_ERR_ARG, msg);
+    assert_null(ct_uniform_(e, 0, 1));
+    tu_assert_error(CT_ERR_ARG, msg);
+    assert_null(ct_masked_fill_(e, ct_gt(ones, ct_scalar(0)), 1));
+    tu_assert_error(CT_ERR_ARG, msg);
+    assert_null(ct_index_put_(e, CT_TENSORS(ct_zeros(CT_SHAPE(1), .dtype = CT_I64)), ct_ones(CT_SHAPE(3)), false));
+    tu_assert_error(CT_ERR_ARG, msg);
+    /* fill_ writes one value everywhere, so PyTorch allows it, and so does ctorch */
+    assert_non_null(ct_fill_(e, 5));
+    tu_assert_values(e, CT_SHAPE(2, 3), (double[]){5, 5, 5, 5, 5, 5}, 0, 0);
+}
+
 static void large_cpu_blocks_are_reused(void **state) {
     (void)state;
     void *first = NULL, *second = NULL;
@@ -203,6 +228,7 @@ int main(void) {
         cmocka_unit_test(get_and_item_errors),
         cmocka_unit_test(devices_without_gpu_are_errors),
         cmocka_unit_test(large_cpu_blocks_are_reused),
+        cmocka_unit_test(in_place_writes_into_expanded_tensors_are_errors),
     };
     return TU_RUN("tensor_basics", tests);
 }
