@@ -8,13 +8,6 @@
 
 #define NUM_LABELS 52 /* A-Z then a-z: PyTorch's order for the implicit output */
 
-/* PyTorch's ScalarType names, used in its dtype messages. */
-static const char *scalar_type_name(ct_dtype dtype) {
-    static const char *const names[CT_NUM_DTYPES] = {"Bool", "Byte", "Int", "Long", "Half", "BFloat16", "Float",
-                                                     "Double"};
-    return dtype >= 0 && dtype < CT_NUM_DTYPES ? names[dtype] : "Unknown";
-}
-
 static int label_index(char c) {
     if (c >= 'A' && c <= 'Z') return c - 'A';
     if (c >= 'a' && c <= 'z') return 26 + (c - 'a');
@@ -229,8 +222,8 @@ ct_tensor *ct_einsum(const char *equation, ct_tensor_list operands) {
     if (!ct__is_cpu(x[0])) /* the summation loop below reads host memory */
         return ct_error(CT_ERR_UNSUPPORTED, "einsum: not implemented for %s yet", ct_device_name(ct__device(x[0])));
     if (nterms > 1 && x[0]->dtype != x[1]->dtype)
-        return ct_error(CT_ERR_DTYPE, "einsum(): expected scalar type %s but found %s", scalar_type_name(x[0]->dtype),
-                        scalar_type_name(x[1]->dtype));
+        return ct_error(CT_ERR_DTYPE, "einsum(): expected scalar type %s but found %s", ct__torch_type_name(x[0]->dtype),
+                        ct__torch_type_name(x[1]->dtype));
 
     /* Terms: repeated labels within an operand take the diagonal (strides add). */
     term terms[2] = {0};

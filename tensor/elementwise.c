@@ -15,12 +15,6 @@ static const ct_ew_kernels *kernels(const char *op, const ct_tensor *t) {
     return NULL;
 }
 
-/* PyTorch's ScalarType names, used in its messages. */
-static const char *torch_name(ct_dtype d) {
-    static const char *const names[CT_NUM_DTYPES] = {"Bool", "Byte", "Int", "Long", "Half", "BFloat16", "Float", "Double"};
-    return ct__dtype_valid(d) ? names[d] : "invalid";
-}
-
 /* PyTorch's canCast: no floating -> integral, no non-bool -> bool. */
 static bool can_cast(ct_dtype from, ct_dtype to) {
     if (ct_dtype_is_floating(from) && !ct_dtype_is_floating(to)) return false;
@@ -29,8 +23,8 @@ static bool can_cast(ct_dtype from, ct_dtype to) {
 
 static bool check_cast(const char *op, ct_dtype result, ct_dtype out) {
     if (can_cast(result, out)) return true;
-    ct_error(CT_ERR_DTYPE, "%s: result type %s can't be cast to the desired output type %s", op, torch_name(result),
-             torch_name(out));
+    ct_error(CT_ERR_DTYPE, "%s: result type %s can't be cast to the desired output type %s", op, ct__torch_type_name(result),
+             ct__torch_type_name(out));
     return false;
 }
 
@@ -111,7 +105,7 @@ static bool run_binary(const char *name, const ct_ew_kernels *k, ct_ew_binary op
         ct_iter_init(&it, 3, (const ct_tensor *const[]){out, in[0], in[1]}, &shape);
     }
     if (!k->binary(op, cdt, &it, &p)) {
-        ct_error(CT_ERR_DTYPE, "%s: \"%s\" not implemented for '%s'", name, binary_kernel_names[op], torch_name(cdt));
+        ct_error(CT_ERR_DTYPE, "%s: \"%s\" not implemented for '%s'", name, binary_kernel_names[op], ct__torch_type_name(cdt));
     } else if (atomic_load(&p.zero_division)) {
         ct_error(CT_ERR_ARG, "%s: ZeroDivisionError", name);
     } else {
@@ -300,7 +294,7 @@ static bool run_unary(const char *name, const ct_ew_kernels *k, ct_ew_unary op, 
     memcpy(shape.d, out->shape, (size_t)out->ndim * sizeof *shape.d);
     ct_iter_init(&it, 2, (const ct_tensor *const[]){out, t}, &shape);
     ok = k->unary(op, cdt, &it, &p);
-    if (!ok) ct_error(CT_ERR_DTYPE, "%s: \"%s\" not implemented for '%s'", name, unary_kernel_names[op], torch_name(cdt));
+    if (!ok) ct_error(CT_ERR_DTYPE, "%s: \"%s\" not implemented for '%s'", name, unary_kernel_names[op], ct__torch_type_name(cdt));
 done:
     if (convert) ct_scope_end();
     return ok;
@@ -511,7 +505,7 @@ ct_tensor *ct_where(const ct_tensor *cond, const ct_tensor *a, const ct_tensor *
     if (!ct__check_same_device("where", 3, ops)) return NULL;
     if (cond->dtype != CT_BOOL)
         return ct_error(CT_ERR_DTYPE, "where: where expected condition to be a boolean tensor, but got a tensor with "
-                                      "dtype %s", torch_name(cond->dtype));
+                                      "dtype %s", ct__torch_type_name(cond->dtype));
     if (!ct__broadcast_shape("where", 3, ops, &shape)) return NULL;
     const ct_ew_kernels *k = kernels("where", a);
     if (!k) return NULL;

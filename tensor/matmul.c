@@ -11,17 +11,10 @@ const ct_matmul_kernels *ct__matmul_kernels(ct_device device) {
     return device.type == CT_DEVICE_CPU ? &ct__matmul_cpu_kernels : NULL;
 }
 
-/* PyTorch's ScalarType names, used in its dtype messages. */
-static const char *scalar_type_name(ct_dtype dtype) {
-    static const char *const names[CT_NUM_DTYPES] = {"Bool", "Byte", "Int", "Long", "Half", "BFloat16", "Float",
-                                                     "Double"};
-    return dtype >= 0 && dtype < CT_NUM_DTYPES ? names[dtype] : "Unknown";
-}
-
 static bool check_same_dtype(const char *op, const ct_tensor *a, const ct_tensor *b) {
     if (a->dtype == b->dtype) return true;
-    ct_error(CT_ERR_DTYPE, "%s: expected scalar type %s but found %s", op, scalar_type_name(a->dtype),
-             scalar_type_name(b->dtype));
+    ct_error(CT_ERR_DTYPE, "%s: expected scalar type %s but found %s", op, ct__torch_type_name(a->dtype),
+             ct__torch_type_name(b->dtype));
     return false;
 }
 
@@ -196,7 +189,7 @@ static ct_tensor *dot_impl(const char *op, const ct_tensor *a, const ct_tensor *
                         (long long)b->shape[0]);
     if (a->dtype != b->dtype)
         return ct_error(CT_ERR_DTYPE, "%s: expected both vectors to have same dtype, but found %s and %s", op,
-                        scalar_type_name(a->dtype), scalar_type_name(b->dtype));
+                        ct__torch_type_name(a->dtype), ct__torch_type_name(b->dtype));
     if (!check_not_bool(op, "dot", a->dtype)) return NULL;
     ct_tensor *out = NULL;
     ct_scope_begin();

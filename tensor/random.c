@@ -69,13 +69,6 @@ void ct_set_rng_state(ct_rng_state state) {
 
 /* ---- helpers ---- */
 
-/* PyTorch's ScalarType names, used in its "not implemented for 'Long'" messages. */
-static const char *scalar_type_name(ct_dtype dtype) {
-    static const char *const names[CT_NUM_DTYPES] = {"Bool", "Byte",     "Int",   "Long",
-                                                     "Half", "BFloat16", "Float", "Double"};
-    return ct__dtype_valid(dtype) ? names[dtype] : "invalid";
-}
-
 static const ct__random_kernels *kernels_for(const char *op, ct_device device) {
     if (device.type == CT_DEVICE_CPU) return &ct__cpu_random_kernels;
     ct_error(CT_ERR_UNSUPPORTED, "%s: not implemented for %s yet", op, ct_device_name(device));
@@ -84,7 +77,7 @@ static const ct__random_kernels *kernels_for(const char *op, ct_device device) {
 
 static bool check_floating(const char *op, ct_dtype dtype, const char *kernel) {
     if (ct_dtype_is_floating(dtype)) return true;
-    ct_error(CT_ERR_DTYPE, "%s: \"%s\" not implemented for '%s'", op, kernel, scalar_type_name(dtype));
+    ct_error(CT_ERR_DTYPE, "%s: \"%s\" not implemented for '%s'", op, kernel, ct__torch_type_name(dtype));
     return false;
 }
 
@@ -272,7 +265,7 @@ ct_tensor *ct_multinomial(const ct_tensor *probs, int64_t num_samples, bool repl
     if (probs->ndim != 1 && probs->ndim != 2) return ct_error(CT_ERR_SHAPE, "%s: prob_dist must be 1 or 2 dim", op);
     if (!ct_dtype_is_floating(probs->dtype))
         return ct_error(CT_ERR_DTYPE, "%s: multinomial only supports floating-point dtypes for input, got: %s", op,
-                        scalar_type_name(probs->dtype));
+                        ct__torch_type_name(probs->dtype));
     if (num_samples <= 0) return ct_error(CT_ERR_ARG, "%s: cannot sample n_sample <= 0 samples", op);
     int64_t ncat = probs->shape[probs->ndim - 1], rows = probs->ndim == 2 ? probs->shape[0] : 1;
     if (!replacement && num_samples > ncat)
