@@ -220,7 +220,7 @@ ct_tensor *ct_einsum(const char *equation, ct_tensor_list operands) {
         return NULL;
     const ct_tensor *x[2] = {operands.items[0], nterms > 1 ? operands.items[1] : NULL};
     if (!ct__is_cpu(x[0])) /* the summation loop below reads host memory */
-        return ct_error(CT_ERR_UNSUPPORTED, "einsum: not implemented for %s yet", ct_device_name(ct__device(x[0])));
+        return ct__no_kernel("einsum", ct__device(x[0]));
     if (nterms > 1 && x[0]->dtype != x[1]->dtype)
         return ct_error(CT_ERR_DTYPE, "einsum(): expected scalar type %s but found %s", ct__torch_type_name(x[0]->dtype),
                         ct__torch_type_name(x[1]->dtype));

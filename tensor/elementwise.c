@@ -11,7 +11,7 @@
 
 static const ct_ew_kernels *kernels(const char *op, const ct_tensor *t) {
     if (ct__is_cpu(t)) return &ct__ew_cpu_kernels;
-    ct_error(CT_ERR_UNSUPPORTED, "%s: not implemented for %s yet", op, ct_device_name(ct__device(t)));
+    ct__no_kernel(op, ct__device(t));
     return NULL;
 }
 

@@ -116,7 +116,7 @@ static ct_tensor *gemm_op(const char *op, const ct_tensor *a, const ct_tensor *b
     if (input && !check_expandable(op, input, shape.d, shape.ndim)) return NULL;
     const ct_matmul_kernels *kernels = ct__matmul_kernels(ct__device(a));
     if (!kernels || !kernels->gemm)
-        return ct_error(CT_ERR_UNSUPPORTED, "%s: not implemented for %s yet", op, ct_device_name(ct__device(a)));
+        return ct__no_kernel(op, ct__device(a));
     if (m > INT_MAX || n > INT_MAX || k > INT_MAX)
         return ct_error(CT_ERR_UNSUPPORTED, "%s: matrix sizes above %d are not supported", op, INT_MAX);
     ct_tensor *out = ct__tensor_new(shape.d, shape.ndim, a->dtype, ct__device(a));

@@ -71,7 +71,7 @@ void ct_set_rng_state(ct_rng_state state) {
 
 static const ct__random_kernels *kernels_for(const char *op, ct_device device) {
     if (device.type == CT_DEVICE_CPU) return &ct__cpu_random_kernels;
-    ct_error(CT_ERR_UNSUPPORTED, "%s: not implemented for %s yet", op, ct_device_name(device));
+    ct__no_kernel(op, device);
     return NULL;
 }
 

@@ -12,7 +12,7 @@ static const ct__reduce_kernels *const kernel_tables[] = {[CT_DEVICE_CPU] = &ct_
 const ct__reduce_kernels *ct__reduce_kernels_for(const char *op, const ct_tensor *t) {
     ct_device dev = ct__device(t);
     const ct__reduce_kernels *k = kernel_tables[dev.type];
-    if (!k) ct_error(CT_ERR_UNSUPPORTED, "%s: not implemented for %s yet", op, ct_device_name(dev));
+    if (!k) ct__no_kernel(op, dev);
     return k;
 }
 

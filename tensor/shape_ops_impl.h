@@ -16,7 +16,7 @@ extern const ct__shape_kernels ct__shape_kernels_cpu;
 /* The table for a device, or NULL with "<op>: not implemented for <device> yet". */
 static inline const ct__shape_kernels *ct__shape_kernels_for(const char *op, ct_device device) {
     if (device.type == CT_DEVICE_CPU) return &ct__shape_kernels_cpu;
-    return ct_error(CT_ERR_UNSUPPORTED, "%s: not implemented for %s yet", op, ct_device_name(device));
+    return ct__no_kernel(op, device);
 }
 
 #endif /* CTORCH_SHAPE_OPS_IMPL_H */

@@ -81,7 +81,7 @@ ct_tensor *ct_flip(const ct_tensor *t, ct_dims dims) {
     if (!dim_flags("flip", dims, t->ndim, flags)) return NULL;
     const ct__shape_kernels *k = ct__shape_kernels_for("flip", ct__device(t));
     if (!k || !k->flip)
-        return k ? ct_error(CT_ERR_UNSUPPORTED, "flip: not implemented for %s yet", ct_device_name(ct__device(t))) : NULL;
+        return k ? ct__no_kernel("flip", ct__device(t)) : NULL;
     ct_tensor *out = ct__tensor_new(t->shape, t->ndim, t->dtype, ct__device(t));
     if (out) k->flip(out, t, flags);
     return out;

@@ -37,6 +37,10 @@ bool ct__check_same_device(const char *op, int n, const ct_tensor *const *ts) {
     return true;
 }
 
+void *ct__no_kernel(const char *op, ct_device device) {
+    return ct_error(CT_ERR_UNSUPPORTED, "%s: not implemented for %s yet", op, ct_device_name(device));
+}
+
 bool ct__check_writable(const char *op, const ct_tensor *t) {
     for (int d = 0; d < t->ndim; d++) {
         if (t->stride[d] == 0 && t->shape[d] > 1) {

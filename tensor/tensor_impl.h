@@ -63,6 +63,9 @@ bool ct__check_not_null(const char *op, int n, const ct_tensor *const *ts);
 int ct__wrap_dim(const char *op, int dim, int ndim);
 /* Same-device check across operands: "Expected all tensors to be on the same device, ...". */
 bool ct__check_same_device(const char *op, int n, const ct_tensor *const *ts);
+/* The error for an op whose kernel does not exist on a device (yet): CT_ERR_UNSUPPORTED naming both;
+ * returns NULL. */
+void *ct__no_kernel(const char *op, ct_device device);
 /* In-place writes need one memory location per element: false with PyTorch's message when t has a
  * stride-0 dim of size > 1 (an expanded tensor). fill_ and zero_ allow it, as PyTorch does. */
 bool ct__check_writable(const char *op, const ct_tensor *t);
