@@ -387,6 +387,62 @@ static void acc_finish(const acc *A, const ct__red_plan *P, char *out, char *idx
     ct__store_f64(out, P->out_dtype, v);
 }
 
+/* ---- dense f32 rows: the common case, without the double buffer ----
+ * LANES independent accumulators per row, so the loops vectorize (the compiler may not reorder
+ * one chain of float adds) and several vector adds are in flight. Sums convert each float to
+ * double before adding, so they are as exact as the buffered path; the lanes are fixed by the
+ * position in the row, so the result does not depend on the thread count. */
+#define LANES 32
+
+static double sum_f32(const float *restrict x, int64_t m) {
+    double lane[LANES] = {0};
+    int64_t k = 0;
+    for (; k + LANES <= m; k += LANES)
+        for (int j = 0; j < LANES; j++) lane[j] += (double)x[k + j];
+    for (int j = 0; k < m; k++, j++) lane[j] += (double)x[k];
+    for (int w = LANES / 2; w >= 1; w /= 2) /* pairwise, in a fixed order */
+        for (int j = 0; j < w; j++) lane[j] += lane[j + w];
+    return lane[0];
+}
+
+static inline float max_nan_f(float m, float v) { return ((v > m) | (v != v)) ? v : m; }
+static inline float min_nan_f(float m, float v) { return ((v < m) | (v != v)) ? v : m; }
+
+/* The NaN-propagating extreme of e and x[0..m). Exact, so the lane order does not matter. */
+static float extreme_f32(float e, const float *restrict x, int64_t m, bool is_max) {
+    float lane[LANES];
+    for (int j = 0; j < LANES; j++) lane[j] = e;
+    int64_t k = 0;
+    if (is_max) {
+        for (; k + LANES <= m; k += LANES)
+            for (int j = 0; j < LANES; j++) lane[j] = max_nan_f(lane[j], x[k + j]);
+        for (; k < m; k++) lane[0] = max_nan_f(lane[0], x[k]);
+        for (int j = 1; j < LANES; j++) lane[0] = max_nan_f(lane[0], lane[j]);
+    } else {
+        for (; k + LANES <= m; k += LANES)
+            for (int j = 0; j < LANES; j++) lane[j] = min_nan_f(lane[j], x[k + j]);
+        for (; k < m; k++) lane[0] = min_nan_f(lane[0], x[k]);
+        for (int j = 1; j < LANES; j++) lane[0] = min_nan_f(lane[0], lane[j]);
+    }
+    return lane[0];
+}
+
+/* Reduces a dense f32 row into A when a fast path exists; false otherwise. */
+static bool reduce_row_f32(acc *A, const ct__red_plan *P, const float *x, int64_t m) {
+    switch (P->kind) {
+    case CT__RED_SUM:
+    case CT__RED_MEAN: A->a += sum_f32(x, m); break;
+    case CT__RED_MAX:
+    case CT__RED_MIN:
+        if (P->idx_out) return false;
+        A->a = extreme_f32(A->n == 0 ? x[0] : (float)A->a, x, m, P->kind == CT__RED_MAX);
+        break;
+    default: return false;
+    }
+    A->n += m;
+    return true;
+}
+
 /* ---- walking the plan ---- */
 
 typedef struct buffers {
@@ -398,6 +454,7 @@ typedef struct buffers {
 static void reduce_row(acc *A, const ct__red_plan *P, const char *ptr, int64_t stride, int64_t m, int64_t g,
                        buffers *buf) {
     bool ints = is_int_kind(P);
+    if (!ints && P->in_dtype == CT_F32 && stride == 4 && m > 0 && reduce_row_f32(A, P, (const float *)ptr, m)) return;
     for (int64_t k = 0; k < m; k += BLOCK) {
         int64_t len = m - k < BLOCK ? m - k : BLOCK;
         const char *p = ptr + k * stride;
