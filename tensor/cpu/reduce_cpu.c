@@ -408,23 +408,39 @@ static double sum_f32(const float *restrict x, int64_t m) {
 static inline float max_nan_f(float m, float v) { return ((v > m) | (v != v)) ? v : m; }
 static inline float min_nan_f(float m, float v) { return ((v < m) | (v != v)) ? v : m; }
 
-/* The NaN-propagating extreme of e and x[0..m). Exact, so the lane order does not matter. */
+/* The NaN-propagating extreme of e and x[0..m). Lanes take plain max/min (one vector instruction)
+ * and count NaNs apart; a row with a NaN yields its first NaN, as the sequential scan does. */
 static float extreme_f32(float e, const float *restrict x, int64_t m, bool is_max) {
     float lane[LANES];
+    int32_t nans[LANES] = {0};
     for (int j = 0; j < LANES; j++) lane[j] = e;
     int64_t k = 0;
     if (is_max) {
         for (; k + LANES <= m; k += LANES)
-            for (int j = 0; j < LANES; j++) lane[j] = max_nan_f(lane[j], x[k + j]);
-        for (; k < m; k++) lane[0] = max_nan_f(lane[0], x[k]);
-        for (int j = 1; j < LANES; j++) lane[0] = max_nan_f(lane[0], lane[j]);
+            for (int j = 0; j < LANES; j++) {
+                float v = x[k + j];
+                lane[j] = v > lane[j] ? v : lane[j];
+                nans[j] |= v != v;
+            }
     } else {
         for (; k + LANES <= m; k += LANES)
-            for (int j = 0; j < LANES; j++) lane[j] = min_nan_f(lane[j], x[k + j]);
-        for (; k < m; k++) lane[0] = min_nan_f(lane[0], x[k]);
-        for (int j = 1; j < LANES; j++) lane[0] = min_nan_f(lane[0], lane[j]);
+            for (int j = 0; j < LANES; j++) {
+                float v = x[k + j];
+                lane[j] = v < lane[j] ? v : lane[j];
+                nans[j] |= v != v;
+            }
     }
-    return lane[0];
+    int32_t any_nan = e != e;
+    for (int j = 0; j < LANES; j++) any_nan |= nans[j];
+    if (any_nan) {
+        if (e != e) return e;
+        for (int64_t i = 0;; i++)
+            if (x[i] != x[i]) return x[i];
+    }
+    float r = e;
+    for (int j = 0; j < LANES; j++) r = is_max ? max_nan_f(r, lane[j]) : min_nan_f(r, lane[j]);
+    for (; k < m; k++) r = is_max ? max_nan_f(r, x[k]) : min_nan_f(r, x[k]);
+    return r;
 }
 
 /* Reduces a dense f32 row into A when a fast path exists; false otherwise. */
@@ -641,6 +657,7 @@ static void tile_update_i64(const ct__red_plan *P, int64_t *restrict a, const in
  * t / ntiles of the remaining outer dims. */
 static void run_tiles(const ct__red_plan *P, int64_t ntiles, int64_t t0, int64_t t1) {
     bool ints = is_int_kind(P);
+    bool sum_f32 = P->in_dtype == CT_F32 && (P->kind == CT__RED_SUM || P->kind == CT__RED_MEAN);
     double ad[TILE];
     int64_t ai[TILE];
     buffers buf;
@@ -667,6 +684,9 @@ static void run_tiles(const ct__red_plan *P, int64_t ntiles, int64_t t0, int64_t
             if (ints) {
                 load_i64(buf.i, p, (int64_t)ct_dtype_size(P->in_dtype), n0, P->in_dtype);
                 tile_update_i64(P, ai, buf.i, n0, pos == 0);
+            } else if (sum_f32) { /* dense f32 into double sums directly, without the buffer */
+                const float *restrict x = (const float *)p;
+                for (int64_t k = 0; k < n0; k++) ad[k] += (double)x[k];
             } else {
                 const double *x = (const double *)p;
                 if (P->in_dtype != CT_F64) {
