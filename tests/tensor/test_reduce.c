@@ -508,6 +508,35 @@ static void softmax_is_stable_for_large_inputs(void **state) {
     }
 }
 
+/* ---- dense f32 fast paths: lanes, tails, NaN and infinities in any lane ---- */
+
+static void dense_f32_rows_and_columns(void **state) {
+    (void)state;
+    uint64_t seed = 11;
+    const int64_t lens[] = {1, 31, 32, 33, 100, 1000, 70000};
+    for (size_t i = 0; i < sizeof lens / sizeof lens[0]; i++) {
+        int64_t n = lens[i];
+        ct_tensor *t = tu_random(&seed, CT_SHAPE(3, n), CT_F32, TU_CONTIGUOUS, -1, 1);
+        float *v = ct_data_ptr(t);
+        /* row 1: a NaN late in the row (in the tail or a middle lane); row 2: +inf and -inf */
+        v[n + (n * 7) / 8] = NAN;
+        v[2 * n + n / 2] = INFINITY;
+        v[2 * n + n / 3] = -INFINITY;
+        for (int d = 0; d < 2; d++) {
+            ct_dims dims = d ? CT_DIMS(0) : CT_DIMS(1);
+            check(R_SUM, t, dims, false, 0, 0, CT_F32, 1e-6, 1e-6);
+            check(R_MEAN, t, dims, false, 0, 0, CT_F32, 1e-6, 1e-6);
+            check(R_AMAX, t, dims, false, 0, 0, CT_F32, 0, 0);
+            check(R_AMIN, t, dims, false, 0, 0, CT_F32, 0, 0);
+        }
+        check(R_SUM, t, CT_DIMS(), false, 0, 0, CT_F32, 1e-6, 1e-6);
+    }
+    /* A NaN in the first element, and -0 vs 0: extremes compare equal. */
+    ct_tensor *f = ct_from_data((float[]){NAN, 1, 2, 3}, CT_SHAPE(1, 4), CT_F32);
+    assert_true(isnan(ct_item(ct_amax(f, .dim = CT_DIMS(1)))));
+    assert_true(isnan(ct_item(ct_amin(f, .dim = CT_DIMS(1)))));
+}
+
 /* ---- threads, accuracy, big inputs ---- */
 
 static bool bit_equal(const ct_tensor *a, const ct_tensor *b) {
@@ -652,6 +681,7 @@ int main(void) {
         cmocka_unit_test(nan_propagates_and_first_extreme_wins),
         cmocka_unit_test(softmax_and_scans_match_reference),
         cmocka_unit_test(softmax_is_stable_for_large_inputs),
+        cmocka_unit_test(dense_f32_rows_and_columns),
         cmocka_unit_test(results_do_not_depend_on_thread_count),
         cmocka_unit_test(errors_follow_pytorch),
     };
