@@ -1,6 +1,7 @@
 /* Reductions, softmax/log_softmax and scans against f64 references computed here, over random
  * shapes, every layout, single/multiple/negative/all dims, keepdim, 0-d and 0-size inputs,
  * several dtypes; NaN and empty semantics; thread-count independence; every error path. */
+#include "../../tensor/cpu/vec_math.h"
 #include "../common/testutil.h"
 
 #include <math.h>
@@ -537,6 +538,45 @@ static void dense_f32_rows_and_columns(void **state) {
     assert_true(isnan(ct_item(ct_amin(f, .dim = CT_DIMS(1)))));
 }
 
+/* The vectorized expf: within 2 ulp of exp() on a sweep through the whole float range (subnormal
+ * results included), and its special values. */
+static void vector_expf_is_accurate(void **state) {
+    (void)state;
+    double worst = 0;
+    for (float x = -110.0f; x < 89.0f; x += 0.000731f * (fabsf(x) + 1)) {
+        double want = exp((double)x);
+        float ref = (float)want;
+        double ulp = isinf(ref) ? 0 : fmax(ldexp(1.0, ilogb(ref == 0 ? 0x1p-149f : ref) - 23), 0x1p-149);
+        double err = isinf(ref) ? (isinf(ct__expf(x)) ? 0 : 1e9) : fabs((double)ct__expf(x) - want) / ulp;
+        if (err > worst) worst = err;
+    }
+    if (worst > 2) fail_msg("expf error %.3f ulp", worst);
+    assert_true(ct__expf(-INFINITY) == 0);
+    assert_true(ct__expf(-200.0f) == 0);
+    assert_true(isinf(ct__expf(INFINITY)) && isinf(ct__expf(89.0f)));
+    assert_true(isnan(ct__expf(NAN)));
+    assert_true(ct__expf(0) == 1);
+}
+
+/* Dense f32 rows take the float path: long rows, -inf entries (probability 0), NaN rows. */
+static void softmax_f32_dense_rows(void **state) {
+    (void)state;
+    uint64_t seed = 12;
+    const int64_t lens[] = {1, 17, 32, 1000, 5000};
+    for (size_t i = 0; i < sizeof lens / sizeof lens[0]; i++) {
+        int64_t n = lens[i];
+        ct_tensor *t = tu_random(&seed, CT_SHAPE(3, n), CT_F32, TU_CONTIGUOUS, -30, 30);
+        float *v = ct_data_ptr(t);
+        if (n > 1) v[n + n / 2] = -INFINITY;
+        check_rows(W_SOFTMAX, t, 1, CT_F32, 1e-5, 1e-7);
+        check_rows(W_LOG_SOFTMAX, t, 1, CT_F32, 1e-6, 1e-5);
+        v[2 * n + n - 1] = NAN;
+        const float *sm = ct_data_ptr(ct_softmax(t, 1)), *lsm = ct_data_ptr(ct_log_softmax(t, 1));
+        for (int64_t k = 0; k < n; k++) assert_true(isnan(sm[2 * n + k]) && isnan(lsm[2 * n + k]));
+        if (n > 1) assert_true(sm[n + n / 2] == 0 && lsm[n + n / 2] == -INFINITY);
+    }
+}
+
 /* ---- threads, accuracy, big inputs ---- */
 
 static bool bit_equal(const ct_tensor *a, const ct_tensor *b) {
@@ -682,6 +722,8 @@ int main(void) {
         cmocka_unit_test(softmax_and_scans_match_reference),
         cmocka_unit_test(softmax_is_stable_for_large_inputs),
         cmocka_unit_test(dense_f32_rows_and_columns),
+        cmocka_unit_test(vector_expf_is_accurate),
+        cmocka_unit_test(softmax_f32_dense_rows),
         cmocka_unit_test(results_do_not_depend_on_thread_count),
         cmocka_unit_test(errors_follow_pytorch),
     };
