@@ -444,6 +444,18 @@ static float extreme_f32(float e, const float *restrict x, int64_t m, bool is_ma
     return r;
 }
 
+/* sum exp(x[k] - shift) over x[0..m): the float exp (about 1 ulp), summed in double lanes. */
+static double sum_exp_f32(const float *restrict x, int64_t m, float shift) {
+    double lane[LANES] = {0};
+    int64_t k = 0;
+    for (; k + LANES <= m; k += LANES)
+        for (int j = 0; j < LANES; j++) lane[j] += (double)ct__expf(x[k + j] - shift);
+    for (int j = 0; k < m; k++, j++) lane[j] += (double)ct__expf(x[k] - shift);
+    for (int w = LANES / 2; w >= 1; w /= 2)
+        for (int j = 0; j < w; j++) lane[j] += lane[j + w];
+    return lane[0];
+}
+
 /* Reduces a dense f32 row into A when a fast path exists; false otherwise. */
 static bool reduce_row_f32(acc *A, const ct__red_plan *P, const float *x, int64_t m) {
     switch (P->kind) {
@@ -454,6 +466,11 @@ static bool reduce_row_f32(acc *A, const ct__red_plan *P, const float *x, int64_
         if (P->idx_out) return false;
         A->a = extreme_f32(A->n == 0 ? x[0] : (float)A->a, x, m, P->kind == CT__RED_MAX);
         break;
+    case CT__RED_LSE: { /* as block_f64: shift by the row's max when finite */
+        float e = extreme_f32(x[0], x, m, true), shift = isfinite(e) ? e : 0;
+        lse_merge(A, shift, sum_exp_f32(x, m, shift));
+        break;
+    }
     default: return false;
     }
     A->n += m;

@@ -518,6 +518,9 @@ static void dense_f32_rows_and_columns(void **state) {
     for (size_t i = 0; i < sizeof lens / sizeof lens[0]; i++) {
         int64_t n = lens[i];
         ct_tensor *t = tu_random(&seed, CT_SHAPE(3, n), CT_F32, TU_CONTIGUOUS, -1, 1);
+        ct_tensor *wide = tu_random(&seed, CT_SHAPE(3, n), CT_F32, TU_CONTIGUOUS, -50, 50);
+        check(R_LSE, wide, CT_DIMS(1), false, 0, 0, CT_F32, 1e-6, 1e-6);
+        check(R_LSE, wide, CT_DIMS(), false, 0, 0, CT_F32, 1e-6, 1e-6);
         float *v = ct_data_ptr(t);
         /* row 1: a NaN late in the row (in the tail or a middle lane); row 2: +inf and -inf */
         v[n + (n * 7) / 8] = NAN;
