@@ -410,10 +410,10 @@ static inline float max_nan_f(float m, float v) { return ((v > m) | (v != v)) ? 
 static inline float min_nan_f(float m, float v) { return ((v < m) | (v != v)) ? v : m; }
 
 /* The NaN-propagating extreme of e and x[0..m). Lanes take plain max/min (one vector instruction)
- * and count NaNs apart; a row with a NaN yields its first NaN, as the sequential scan does. */
+ * and add up v - v apart, which stays 0 unless a NaN or infinity went by; then the sequential
+ * NaN-aware scan decides, so a row with a NaN yields its first NaN. */
 static float extreme_f32(float e, const float *restrict x, int64_t m, bool is_max) {
-    float lane[LANES];
-    int32_t nans[LANES] = {0};
+    float lane[LANES], special[LANES] = {0};
     for (int j = 0; j < LANES; j++) lane[j] = e;
     int64_t k = 0;
     if (is_max) {
@@ -421,26 +421,25 @@ static float extreme_f32(float e, const float *restrict x, int64_t m, bool is_ma
             for (int j = 0; j < LANES; j++) {
                 float v = x[k + j];
                 lane[j] = v > lane[j] ? v : lane[j];
-                nans[j] |= v != v;
+                special[j] += v - v;
             }
     } else {
         for (; k + LANES <= m; k += LANES)
             for (int j = 0; j < LANES; j++) {
                 float v = x[k + j];
                 lane[j] = v < lane[j] ? v : lane[j];
-                nans[j] |= v != v;
+                special[j] += v - v;
             }
     }
-    int32_t any_nan = e != e;
-    for (int j = 0; j < LANES; j++) any_nan |= nans[j];
-    if (any_nan) {
-        if (e != e) return e;
-        for (int64_t i = 0;; i++)
-            if (x[i] != x[i]) return x[i];
-    }
-    float r = e;
-    for (int j = 0; j < LANES; j++) r = is_max ? max_nan_f(r, lane[j]) : min_nan_f(r, lane[j]);
-    for (; k < m; k++) r = is_max ? max_nan_f(r, x[k]) : min_nan_f(r, x[k]);
+    float r = e, any_special = e - e;
+    for (int j = 0; j < LANES; j++) any_special += special[j];
+    if (any_special != 0) k = 0; /* NaN (or infinity) seen: rescan everything in order */
+    else
+        for (int j = 0; j < LANES; j++) r = is_max ? max_nan_f(r, lane[j]) : min_nan_f(r, lane[j]);
+    if (is_max)
+        for (; k < m && r == r; k++) r = max_nan_f(r, x[k]);
+    else
+        for (; k < m && r == r; k++) r = min_nan_f(r, x[k]);
     return r;
 }
 
