@@ -395,11 +395,20 @@ static void acc_finish(const acc *A, const ct__red_plan *P, char *out, char *idx
  * position in the row, so the result does not depend on the thread count. */
 #define LANES 32
 
+/* One core's hardware prefetcher does not run far enough ahead to saturate memory bandwidth;
+ * ask for the two cache lines 8 KiB past the LANES floats at p (a prefetch never faults). */
+static inline void prefetch_ahead(const float *p) {
+    __builtin_prefetch(p + 2048);
+    __builtin_prefetch(p + 2048 + 16);
+}
+
 static double sum_f32(const float *restrict x, int64_t m) {
     double lane[LANES] = {0};
     int64_t k = 0;
-    for (; k + LANES <= m; k += LANES)
+    for (; k + LANES <= m; k += LANES) {
+        prefetch_ahead(x + k);
         for (int j = 0; j < LANES; j++) lane[j] += (double)x[k + j];
+    }
     for (int j = 0; k < m; k++, j++) lane[j] += (double)x[k];
     for (int w = LANES / 2; w >= 1; w /= 2) /* pairwise, in a fixed order */
         for (int j = 0; j < w; j++) lane[j] += lane[j + w];
@@ -417,19 +426,23 @@ static float extreme_f32(float e, const float *restrict x, int64_t m, bool is_ma
     for (int j = 0; j < LANES; j++) lane[j] = e;
     int64_t k = 0;
     if (is_max) {
-        for (; k + LANES <= m; k += LANES)
+        for (; k + LANES <= m; k += LANES) {
+            prefetch_ahead(x + k);
             for (int j = 0; j < LANES; j++) {
                 float v = x[k + j];
                 lane[j] = v > lane[j] ? v : lane[j];
                 special[j] += v - v;
             }
+        }
     } else {
-        for (; k + LANES <= m; k += LANES)
+        for (; k + LANES <= m; k += LANES) {
+            prefetch_ahead(x + k);
             for (int j = 0; j < LANES; j++) {
                 float v = x[k + j];
                 lane[j] = v < lane[j] ? v : lane[j];
                 special[j] += v - v;
             }
+        }
     }
     float r = e, any_special = e - e;
     for (int j = 0; j < LANES; j++) any_special += special[j];
