@@ -4,7 +4,8 @@
  * rows are converted BLOCK elements at a time into a dense double (or int64) buffer, on which
  * simple loops run. Floats accumulate in double. For determinism the inner block is cut into
  * fixed CHUNK-element pieces whose partial results are combined in order, so the arithmetic does
- * not depend on how many threads run the (output, chunk) tasks. */
+ * not depend on how many threads run the (output, chunk) tasks. Dense f32 rows and columns have
+ * direct paths (no buffer; sums still in double, exp in float via vec_math.h); see below. */
 #include "../iter_impl.h"
 #include "../reduce_impl.h"
 #include "vec_math.h"

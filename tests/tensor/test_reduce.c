@@ -632,6 +632,29 @@ static void results_do_not_depend_on_thread_count(void **state) {
     assert_true(fabs(ct_item(ct_sum(tenth)) - 100000 * (double)0.1f * 10) < 1e-2);
 }
 
+/* The dense f32 fast paths give bit-identical results for 1 and 2 threads too. */
+static void dense_f32_paths_do_not_depend_on_thread_count(void **state) {
+    (void)state;
+    uint64_t seed = 13;
+    int saved = ct_get_num_threads();
+    ct_tensor *big = tu_random(&seed, CT_SHAPE(3000000), CT_F32, TU_CONTIGUOUS, -5, 5);
+    ct_tensor *m = tu_random(&seed, CT_SHAPE(300, 3000), CT_F32, TU_CONTIGUOUS, -5, 5);
+    ct_tensor *r[2][7];
+    for (int pass = 0; pass < 2; pass++) {
+        ct_set_num_threads(pass + 1);
+        r[pass][0] = ct_sum(big);
+        r[pass][1] = ct_amax(big);
+        r[pass][2] = ct_logsumexp(big);
+        r[pass][3] = ct_sum(m, .dim = CT_DIMS(0));
+        r[pass][4] = ct_amin(m, .dim = CT_DIMS(1));
+        r[pass][5] = ct_softmax(m, 1);
+        r[pass][6] = ct_log_softmax(m, 1);
+    }
+    ct_set_num_threads(saved);
+    for (int i = 0; i < 7; i++)
+        if (!bit_equal(r[0][i], r[1][i])) fail_msg("result %d differs between 1 and 2 threads", i);
+}
+
 /* ---- errors ---- */
 
 static void errors_follow_pytorch(void **state) {
@@ -728,6 +751,7 @@ int main(void) {
         cmocka_unit_test(vector_expf_is_accurate),
         cmocka_unit_test(softmax_f32_dense_rows),
         cmocka_unit_test(results_do_not_depend_on_thread_count),
+        cmocka_unit_test(dense_f32_paths_do_not_depend_on_thread_count),
         cmocka_unit_test(errors_follow_pytorch),
     };
     return TU_RUN("reduce", tests);
