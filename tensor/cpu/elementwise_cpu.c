@@ -2,6 +2,7 @@
  * path the compiler vectorizes, paths where one input is a broadcast scalar (stride 0), and a
  * strided fallback. 16-bit floats load into float, compute there and round once on store. */
 #include "../elementwise_impl.h"
+#include "vec_math.h"
 
 #include <tgmath.h> /* sqrt(x) on a float calls sqrtf: one expression serves float and double */
 
@@ -233,7 +234,11 @@ FOR_FLOATS(G_UN_SAME, nan_to_num, x != x ? (A)p0 : x == (A)INFINITY ? (A)p1 : x 
 FOR_FLOATS(G_UN_SAME, sqrt, sqrt(x))
 FOR_FLOATS(G_UN_SAME, rsqrt, 1 / sqrt(x))
 FOR_FLOATS(G_UN_SAME, reciprocal, 1 / x)
-FOR_FLOATS(G_UN_SAME, exp, exp(x))
+/* f32 exp-based ops use the vectorizable float exp of vec_math.h (about 1 ulp); others use libm. */
+UN_SAME(exp, f16, exp(x))
+UN_SAME(exp, bf16, exp(x))
+UN_SAME(exp, f32, ct__expf(x))
+UN_SAME(exp, f64, exp(x))
 FOR_FLOATS(G_UN_SAME, log, log(x))
 FOR_FLOATS(G_UN_SAME, log2, log2(x))
 FOR_FLOATS(G_UN_SAME, log1p, log1p(x))
@@ -243,8 +248,14 @@ FOR_FLOATS(G_UN_SAME, cos, cos(x))
 FOR_FLOATS(G_UN_SAME, tan, tan(x))
 FOR_FLOATS(G_UN_SAME, tanh, tanh(x))
 FOR_FLOATS(G_UN_SAME, erf, erf(x))
-FOR_FLOATS(G_UN_SAME, sigmoid, 1 / (1 + exp(-x)))
-FOR_FLOATS(G_UN_SAME, silu, x / (1 + exp(-x)))
+UN_SAME(sigmoid, f16, 1 / (1 + exp(-x)))
+UN_SAME(sigmoid, bf16, 1 / (1 + exp(-x)))
+UN_SAME(sigmoid, f32, 1 / (1 + ct__expf(-x)))
+UN_SAME(sigmoid, f64, 1 / (1 + exp(-x)))
+UN_SAME(silu, f16, x / (1 + exp(-x)))
+UN_SAME(silu, bf16, x / (1 + exp(-x)))
+UN_SAME(silu, f32, x / (1 + ct__expf(-x)))
+UN_SAME(silu, f64, x / (1 + exp(-x)))
 FOR_FLOATS(G_UN_SAME, gelu, (A)0.5 * x * (1 + erf(x * (A)0.70710678118654752440)))
 /* sqrt(2/pi) * (x + 0.044715 x^3) */
 FOR_FLOATS(G_UN_SAME, gelu_tanh,

@@ -4,9 +4,11 @@
  * rows are converted BLOCK elements at a time into a dense double (or int64) buffer, on which
  * simple loops run. Floats accumulate in double. For determinism the inner block is cut into
  * fixed CHUNK-element pieces whose partial results are combined in order, so the arithmetic does
- * not depend on how many threads run the (output, chunk) tasks. */
+ * not depend on how many threads run the (output, chunk) tasks. Dense f32 rows and columns have
+ * direct paths (no buffer; sums still in double, exp in float via vec_math.h); see below. */
 #include "../iter_impl.h"
 #include "../reduce_impl.h"
+#include "vec_math.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -387,6 +389,107 @@ static void acc_finish(const acc *A, const ct__red_plan *P, char *out, char *idx
     ct__store_f64(out, P->out_dtype, v);
 }
 
+/* ---- dense f32 rows: the common case, without the double buffer ----
+ * LANES independent accumulators per row, so the loops vectorize (the compiler may not reorder
+ * one chain of float adds) and several vector adds are in flight. Sums convert each float to
+ * double before adding, so they are as exact as the buffered path; the lanes are fixed by the
+ * position in the row, so the result does not depend on the thread count. */
+#define LANES 32
+
+/* One core's hardware prefetcher does not run far enough ahead to saturate memory bandwidth;
+ * ask for the two cache lines 8 KiB past the LANES floats at p (a prefetch never faults). */
+static inline void prefetch_ahead(const float *p) {
+    __builtin_prefetch(p + 2048);
+    __builtin_prefetch(p + 2048 + 16);
+}
+
+static double sum_f32(const float *restrict x, int64_t m) {
+    double lane[LANES] = {0};
+    int64_t k = 0;
+    for (; k + LANES <= m; k += LANES) {
+        prefetch_ahead(x + k);
+        for (int j = 0; j < LANES; j++) lane[j] += (double)x[k + j];
+    }
+    for (int j = 0; k < m; k++, j++) lane[j] += (double)x[k];
+    for (int w = LANES / 2; w >= 1; w /= 2) /* pairwise, in a fixed order */
+        for (int j = 0; j < w; j++) lane[j] += lane[j + w];
+    return lane[0];
+}
+
+static inline float max_nan_f(float m, float v) { return ((v > m) | (v != v)) ? v : m; }
+static inline float min_nan_f(float m, float v) { return ((v < m) | (v != v)) ? v : m; }
+
+/* The NaN-propagating extreme of e and x[0..m). Lanes take plain max/min (one vector instruction)
+ * and add up v - v apart, which stays 0 unless a NaN or infinity went by; then the sequential
+ * NaN-aware scan decides, so a row with a NaN yields its first NaN. */
+static float extreme_f32(float e, const float *restrict x, int64_t m, bool is_max) {
+    float lane[LANES], special[LANES] = {0};
+    for (int j = 0; j < LANES; j++) lane[j] = e;
+    int64_t k = 0;
+    if (is_max) {
+        for (; k + LANES <= m; k += LANES) {
+            prefetch_ahead(x + k);
+            for (int j = 0; j < LANES; j++) {
+                float v = x[k + j];
+                lane[j] = v > lane[j] ? v : lane[j];
+                special[j] += v - v;
+            }
+        }
+    } else {
+        for (; k + LANES <= m; k += LANES) {
+            prefetch_ahead(x + k);
+            for (int j = 0; j < LANES; j++) {
+                float v = x[k + j];
+                lane[j] = v < lane[j] ? v : lane[j];
+                special[j] += v - v;
+            }
+        }
+    }
+    float r = e, any_special = e - e;
+    for (int j = 0; j < LANES; j++) any_special += special[j];
+    if (any_special != 0) k = 0; /* NaN (or infinity) seen: rescan everything in order */
+    else
+        for (int j = 0; j < LANES; j++) r = is_max ? max_nan_f(r, lane[j]) : min_nan_f(r, lane[j]);
+    if (is_max)
+        for (; k < m && r == r; k++) r = max_nan_f(r, x[k]);
+    else
+        for (; k < m && r == r; k++) r = min_nan_f(r, x[k]);
+    return r;
+}
+
+/* sum exp(x[k] - shift) over x[0..m): the float exp (about 1 ulp), summed in double lanes. */
+static double sum_exp_f32(const float *restrict x, int64_t m, float shift) {
+    double lane[LANES] = {0};
+    int64_t k = 0;
+    for (; k + LANES <= m; k += LANES)
+        for (int j = 0; j < LANES; j++) lane[j] += (double)ct__expf(x[k + j] - shift);
+    for (int j = 0; k < m; k++, j++) lane[j] += (double)ct__expf(x[k] - shift);
+    for (int w = LANES / 2; w >= 1; w /= 2)
+        for (int j = 0; j < w; j++) lane[j] += lane[j + w];
+    return lane[0];
+}
+
+/* Reduces a dense f32 row into A when a fast path exists; false otherwise. */
+static bool reduce_row_f32(acc *A, const ct__red_plan *P, const float *x, int64_t m) {
+    switch (P->kind) {
+    case CT__RED_SUM:
+    case CT__RED_MEAN: A->a += sum_f32(x, m); break;
+    case CT__RED_MAX:
+    case CT__RED_MIN:
+        if (P->idx_out) return false;
+        A->a = extreme_f32(A->n == 0 ? x[0] : (float)A->a, x, m, P->kind == CT__RED_MAX);
+        break;
+    case CT__RED_LSE: { /* as block_f64: shift by the row's max when finite */
+        float e = extreme_f32(x[0], x, m, true), shift = isfinite(e) ? e : 0;
+        lse_merge(A, shift, sum_exp_f32(x, m, shift));
+        break;
+    }
+    default: return false;
+    }
+    A->n += m;
+    return true;
+}
+
 /* ---- walking the plan ---- */
 
 typedef struct buffers {
@@ -398,6 +501,7 @@ typedef struct buffers {
 static void reduce_row(acc *A, const ct__red_plan *P, const char *ptr, int64_t stride, int64_t m, int64_t g,
                        buffers *buf) {
     bool ints = is_int_kind(P);
+    if (!ints && P->in_dtype == CT_F32 && stride == 4 && m > 0 && reduce_row_f32(A, P, (const float *)ptr, m)) return;
     for (int64_t k = 0; k < m; k += BLOCK) {
         int64_t len = m - k < BLOCK ? m - k : BLOCK;
         const char *p = ptr + k * stride;
@@ -584,6 +688,7 @@ static void tile_update_i64(const ct__red_plan *P, int64_t *restrict a, const in
  * t / ntiles of the remaining outer dims. */
 static void run_tiles(const ct__red_plan *P, int64_t ntiles, int64_t t0, int64_t t1) {
     bool ints = is_int_kind(P);
+    bool sum_f32 = P->in_dtype == CT_F32 && (P->kind == CT__RED_SUM || P->kind == CT__RED_MEAN);
     double ad[TILE];
     int64_t ai[TILE];
     buffers buf;
@@ -610,6 +715,9 @@ static void run_tiles(const ct__red_plan *P, int64_t ntiles, int64_t t0, int64_t
             if (ints) {
                 load_i64(buf.i, p, (int64_t)ct_dtype_size(P->in_dtype), n0, P->in_dtype);
                 tile_update_i64(P, ai, buf.i, n0, pos == 0);
+            } else if (sum_f32) { /* dense f32 into double sums directly, without the buffer */
+                const float *restrict x = (const float *)p;
+                for (int64_t k = 0; k < n0; k++) ad[k] += (double)x[k];
             } else {
                 const double *x = (const double *)p;
                 if (P->in_dtype != CT_F64) {
@@ -714,13 +822,32 @@ static void row_i64(const ct__red_plan *P, int64_t *restrict x, int64_t n) {
     }
 }
 
+/* softmax / log_softmax of a dense f32 row into a dense f32 row, in float with the vectorized
+ * exp (about 1 ulp): subtract the max, exponentiate, sum in double lanes (sum_f32), normalize. */
+static void softmax_row_f32(const ct__red_plan *P, const float *restrict x, float *restrict y, int64_t n) {
+    float m = extreme_f32(x[0], x, n, true);
+    for (int64_t k = 0; k < n; k++) y[k] = ct__expf(x[k] - m);
+    double s = sum_f32(y, n);
+    if (P->kind == CT__ROW_SOFTMAX) {
+        float inv = (float)(1 / s);
+        for (int64_t k = 0; k < n; k++) y[k] *= inv;
+    } else {
+        float log_s = (float)log(s);
+        for (int64_t k = 0; k < n; k++) y[k] = (x[k] - m) - log_s;
+    }
+}
+
 static void run_rows(const ct__red_plan *P, int64_t r0, int64_t r1) {
     int64_t n = P->ninner, s_in = P->inner_ndim ? P->inner_in[0] : 0;
+    bool dense_f32 = P->in_dtype == CT_F32 && P->out_dtype == CT_F32 && s_in == 4 && P->inner_out == 4 &&
+                     (P->kind == CT__ROW_SOFTMAX || P->kind == CT__ROW_LOG_SOFTMAX);
     void *buf = malloc((size_t)n * 8);
     outer_pos q;
     outer_seek(&q, P, r0);
     for (int64_t r = r0; r < r1; r++, outer_next(&q, P)) {
-        if (P->int_acc) {
+        if (dense_f32) {
+            softmax_row_f32(P, (const float *)(P->in + q.in), (float *)(P->out + q.out), n);
+        } else if (P->int_acc) {
             int64_t *x = buf;
             load_i64(x, P->in + q.in, s_in, n, P->in_dtype);
             row_i64(P, x, n);

@@ -1,6 +1,7 @@
 /* Reductions, softmax/log_softmax and scans against f64 references computed here, over random
  * shapes, every layout, single/multiple/negative/all dims, keepdim, 0-d and 0-size inputs,
  * several dtypes; NaN and empty semantics; thread-count independence; every error path. */
+#include "../../tensor/cpu/vec_math.h"
 #include "../common/testutil.h"
 
 #include <math.h>
@@ -508,6 +509,77 @@ static void softmax_is_stable_for_large_inputs(void **state) {
     }
 }
 
+/* ---- dense f32 fast paths: lanes, tails, NaN and infinities in any lane ---- */
+
+static void dense_f32_rows_and_columns(void **state) {
+    (void)state;
+    uint64_t seed = 11;
+    const int64_t lens[] = {1, 31, 32, 33, 100, 1000, 70000};
+    for (size_t i = 0; i < sizeof lens / sizeof lens[0]; i++) {
+        int64_t n = lens[i];
+        ct_tensor *t = tu_random(&seed, CT_SHAPE(3, n), CT_F32, TU_CONTIGUOUS, -1, 1);
+        ct_tensor *wide = tu_random(&seed, CT_SHAPE(3, n), CT_F32, TU_CONTIGUOUS, -50, 50);
+        check(R_LSE, wide, CT_DIMS(1), false, 0, 0, CT_F32, 1e-6, 1e-6);
+        check(R_LSE, wide, CT_DIMS(), false, 0, 0, CT_F32, 1e-6, 1e-6);
+        float *v = ct_data_ptr(t);
+        /* row 1: a NaN late in the row (in the tail or a middle lane); row 2: +inf and -inf */
+        v[n + (n * 7) / 8] = NAN;
+        v[2 * n + n / 2] = INFINITY;
+        v[2 * n + n / 3] = -INFINITY;
+        for (int d = 0; d < 2; d++) {
+            ct_dims dims = d ? CT_DIMS(0) : CT_DIMS(1);
+            check(R_SUM, t, dims, false, 0, 0, CT_F32, 1e-6, 1e-6);
+            check(R_MEAN, t, dims, false, 0, 0, CT_F32, 1e-6, 1e-6);
+            check(R_AMAX, t, dims, false, 0, 0, CT_F32, 0, 0);
+            check(R_AMIN, t, dims, false, 0, 0, CT_F32, 0, 0);
+        }
+        check(R_SUM, t, CT_DIMS(), false, 0, 0, CT_F32, 1e-6, 1e-6);
+    }
+    /* A NaN in the first element, and -0 vs 0: extremes compare equal. */
+    ct_tensor *f = ct_from_data((float[]){NAN, 1, 2, 3}, CT_SHAPE(1, 4), CT_F32);
+    assert_true(isnan(ct_item(ct_amax(f, .dim = CT_DIMS(1)))));
+    assert_true(isnan(ct_item(ct_amin(f, .dim = CT_DIMS(1)))));
+}
+
+/* The vectorized expf: within 2 ulp of exp() on a sweep through the whole float range (subnormal
+ * results included), and its special values. */
+static void vector_expf_is_accurate(void **state) {
+    (void)state;
+    double worst = 0;
+    for (float x = -110.0f; x < 89.0f; x += 0.000731f * (fabsf(x) + 1)) {
+        double want = exp((double)x);
+        float ref = (float)want;
+        double ulp = isinf(ref) ? 0 : fmax(ldexp(1.0, ilogb(ref == 0 ? 0x1p-149f : ref) - 23), 0x1p-149);
+        double err = isinf(ref) ? (isinf(ct__expf(x)) ? 0 : 1e9) : fabs((double)ct__expf(x) - want) / ulp;
+        if (err > worst) worst = err;
+    }
+    if (worst > 2) fail_msg("expf error %.3f ulp", worst);
+    assert_true(ct__expf(-INFINITY) == 0);
+    assert_true(ct__expf(-200.0f) == 0);
+    assert_true(isinf(ct__expf(INFINITY)) && isinf(ct__expf(89.0f)));
+    assert_true(isnan(ct__expf(NAN)));
+    assert_true(ct__expf(0) == 1);
+}
+
+/* Dense f32 rows take the float path: long rows, -inf entries (probability 0), NaN rows. */
+static void softmax_f32_dense_rows(void **state) {
+    (void)state;
+    uint64_t seed = 12;
+    const int64_t lens[] = {1, 17, 32, 1000, 5000};
+    for (size_t i = 0; i < sizeof lens / sizeof lens[0]; i++) {
+        int64_t n = lens[i];
+        ct_tensor *t = tu_random(&seed, CT_SHAPE(3, n), CT_F32, TU_CONTIGUOUS, -30, 30);
+        float *v = ct_data_ptr(t);
+        if (n > 1) v[n + n / 2] = -INFINITY;
+        check_rows(W_SOFTMAX, t, 1, CT_F32, 1e-5, 1e-7);
+        check_rows(W_LOG_SOFTMAX, t, 1, CT_F32, 1e-6, 1e-5);
+        v[2 * n + n - 1] = NAN;
+        const float *sm = ct_data_ptr(ct_softmax(t, 1)), *lsm = ct_data_ptr(ct_log_softmax(t, 1));
+        for (int64_t k = 0; k < n; k++) assert_true(isnan(sm[2 * n + k]) && isnan(lsm[2 * n + k]));
+        if (n > 1) assert_true(sm[n + n / 2] == 0 && lsm[n + n / 2] == -INFINITY);
+    }
+}
+
 /* ---- threads, accuracy, big inputs ---- */
 
 static bool bit_equal(const ct_tensor *a, const ct_tensor *b) {
@@ -558,6 +630,29 @@ static void results_do_not_depend_on_thread_count(void **state) {
     free(want);
     ct_tensor *tenth = ct_full(CT_SHAPE(1000000), 0.1);
     assert_true(fabs(ct_item(ct_sum(tenth)) - 100000 * (double)0.1f * 10) < 1e-2);
+}
+
+/* The dense f32 fast paths give bit-identical results for 1 and 2 threads too. */
+static void dense_f32_paths_do_not_depend_on_thread_count(void **state) {
+    (void)state;
+    uint64_t seed = 13;
+    int saved = ct_get_num_threads();
+    ct_tensor *big = tu_random(&seed, CT_SHAPE(3000000), CT_F32, TU_CONTIGUOUS, -5, 5);
+    ct_tensor *m = tu_random(&seed, CT_SHAPE(300, 3000), CT_F32, TU_CONTIGUOUS, -5, 5);
+    ct_tensor *r[2][7];
+    for (int pass = 0; pass < 2; pass++) {
+        ct_set_num_threads(pass + 1);
+        r[pass][0] = ct_sum(big);
+        r[pass][1] = ct_amax(big);
+        r[pass][2] = ct_logsumexp(big);
+        r[pass][3] = ct_sum(m, .dim = CT_DIMS(0));
+        r[pass][4] = ct_amin(m, .dim = CT_DIMS(1));
+        r[pass][5] = ct_softmax(m, 1);
+        r[pass][6] = ct_log_softmax(m, 1);
+    }
+    ct_set_num_threads(saved);
+    for (int i = 0; i < 7; i++)
+        if (!bit_equal(r[0][i], r[1][i])) fail_msg("result %d differs between 1 and 2 threads", i);
 }
 
 /* ---- errors ---- */
@@ -652,7 +747,11 @@ int main(void) {
         cmocka_unit_test(nan_propagates_and_first_extreme_wins),
         cmocka_unit_test(softmax_and_scans_match_reference),
         cmocka_unit_test(softmax_is_stable_for_large_inputs),
+        cmocka_unit_test(dense_f32_rows_and_columns),
+        cmocka_unit_test(vector_expf_is_accurate),
+        cmocka_unit_test(softmax_f32_dense_rows),
         cmocka_unit_test(results_do_not_depend_on_thread_count),
+        cmocka_unit_test(dense_f32_paths_do_not_depend_on_thread_count),
         cmocka_unit_test(errors_follow_pytorch),
     };
     return TU_RUN("reduce", tests);
