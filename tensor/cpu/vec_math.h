@@ -8,7 +8,7 @@
 
 /* 2^n for integer n in [-126, 127], built from the exponent bits. */
 static inline float ct__pow2i_f32(int32_t n) {
-    int32_t bits = (n + 127) << 23;
+    uint32_t bits = (uint32_t)(n + 127) << 23;
     float f;
     memcpy(&f, &bits, sizeof f);
     return f;
@@ -23,7 +23,9 @@ static inline float ct__pow2i_f32(int32_t n) {
 static inline float ct__expf(float x) {
     const float log2e = 1.44269504088896341f, ln2_hi = 0.693359375f, ln2_lo = -2.12194440e-4f;
     const float round_magic = 12582912.0f; /* 1.5 * 2^23: adding it rounds to an integer */
-    float xc = x < -104.0f ? -104.0f : x > 88.72283935546875f ? 88.72283935546875f : x; /* keeps n in [-150, 128] */
+    /* Clamped so n stays in [-150, 128]; NaN goes through as 0 (it is returned unchanged below),
+     * so the float-to-int conversion never sees a NaN. */
+    float xc = x < -104.0f ? -104.0f : x > 88.72283935546875f ? 88.72283935546875f : x == x ? x : 0.0f;
     float nf = (xc * log2e + round_magic) - round_magic;
     float r = xc - nf * ln2_hi;
     r = r - nf * ln2_lo;
