@@ -167,13 +167,6 @@ void *ct_data_ptr(const ct_tensor *t) {
     return ct__data(t);
 }
 
-/* Byte offset of a logical index (already validated) from ct__data(t). */
-static int64_t element_offset(const ct_tensor *t, const int64_t *index) {
-    int64_t off = 0;
-    for (int i = 0; i < t->ndim; i++) off += index[i] * t->stride[i];
-    return off * (int64_t)ct_dtype_size(t->dtype);
-}
-
 double ct_get(const ct_tensor *t, ct_shape index) {
     CHECK_OR(t, NAN, "get");
     if (index.ndim != t->ndim) {
@@ -190,16 +183,17 @@ double ct_get(const ct_tensor *t, ct_shape index) {
         }
         index.d[i] = k;
     }
-    const ct_tensor *src = t;
+    int64_t offset = t->offset; /* of the element, in elements */
+    for (int i = 0; i < t->ndim; i++) offset += index.d[i] * t->stride[i];
+    if (ct__is_cpu(t))
+        return ct__load_f64((char *)t->storage->data + offset * (int64_t)ct_dtype_size(t->dtype), t->dtype);
+    /* Device memory: bring over just this element, as a 0-d view. */
     double v = NAN;
-    if (!ct__is_cpu(t)) {
-        CT_SCOPE {
-            ct_tensor *c = ct_to(t, CT_CPU);
-            if (c) v = ct__load_f64(ct__data(c) + element_offset(c, index.d), c->dtype);
-        }
-        return v;
+    CT_SCOPE {
+        ct_tensor *one = ct_to(ct__tensor_view(t, NULL, NULL, 0, offset), CT_CPU);
+        if (one) v = ct__load_f64(ct__data(one), one->dtype);
     }
-    return ct__load_f64(ct__data(src) + element_offset(src, index.d), src->dtype);
+    return v;
 }
 
 double ct_item(const ct_tensor *t) {
