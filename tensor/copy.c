@@ -5,7 +5,7 @@
 #include <string.h>
 
 static bool same_layout_dense(const ct_tensor *a, const ct_tensor *b) {
-    return a->ndim == b->ndim && !memcmp(a->shape, b->shape, (size_t)a->ndim * sizeof *a->shape) &&
+    return ct__same_shape(a->shape, a->ndim, b->shape, b->ndim) &&
            ct__is_contiguous(a) && ct__is_contiguous(b);
 }
 
@@ -13,7 +13,7 @@ bool ct__copy_into(const char *op, ct_tensor *dst, const ct_tensor *src) {
     /* src must broadcast to exactly dst's shape. */
     ct_shape out;
     if (!ct__broadcast_shape(op, 2, (const ct_tensor *const[]){dst, src}, &out)) return false;
-    if (out.ndim != dst->ndim || memcmp(out.d, dst->shape, (size_t)dst->ndim * sizeof *dst->shape)) {
+    if (!ct__same_shape(out.d, out.ndim, dst->shape, dst->ndim)) {
         ct_error(CT_ERR_SHAPE, "%s: source of shape %s cannot be broadcast to destination shape %s", op,
                  ct__shape_str(src->shape, src->ndim), ct__shape_str(dst->shape, dst->ndim));
         return false;

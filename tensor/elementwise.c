@@ -28,13 +28,9 @@ static bool check_cast(const char *op, ct_dtype result, ct_dtype out) {
     return false;
 }
 
-static bool same_shape(const ct_shape *s, const ct_tensor *t) {
-    return s->ndim == t->ndim && !memcmp(s->d, t->shape, (size_t)t->ndim * sizeof *t->shape);
-}
-
 /* In-place: the other operands must broadcast to exactly the output's shape. */
 static bool check_inplace_shape(const char *op, const ct_shape *shape, const ct_tensor *out) {
-    if (same_shape(shape, out)) return true;
+    if (ct__same_shape(shape->d, shape->ndim, out->shape, out->ndim)) return true;
     ct_error(CT_ERR_SHAPE, "%s: output with shape %s doesn't match the broadcast shape %s", op,
              ct__shape_str(out->shape, out->ndim), ct__shape_str(shape->d, shape->ndim));
     return false;
@@ -469,7 +465,7 @@ ct_tensor *ct_tanh_(ct_tensor *t) { return unary_inplace("tanh_", CT_EW_TANH, t)
 bool ct_equal(const ct_tensor *a, const ct_tensor *b) {
     if (!CT__CHECK("equal", a, b)) return false;
     if (!ct__check_same_device("equal", 2, (const ct_tensor *const[]){a, b})) return false;
-    if (a->ndim != b->ndim || memcmp(a->shape, b->shape, (size_t)a->ndim * sizeof *a->shape)) return false;
+    if (!ct__same_shape(a->shape, a->ndim, b->shape, b->ndim)) return false;
     const ct_ew_kernels *k = kernels("equal", a);
     if (!k) return false;
     bool result = false;

@@ -70,7 +70,7 @@ ct_tensor *ct_stack(ct_tensor_list tensors, int dim) {
     int d = ct__wrap_dim("stack", dim, r->ndim + 1);
     if (d < 0) return NULL;
     for (int i = 1; i < tensors.n; i++)
-        if (ts[i]->ndim != r->ndim || memcmp(ts[i]->shape, r->shape, (size_t)r->ndim * sizeof *r->shape))
+        if (!ct__same_shape(ts[i]->shape, ts[i]->ndim, r->shape, r->ndim))
             return ct_error(CT_ERR_SHAPE, "stack expects each tensor to be equal size, but got %s at entry 0 and %s at entry %d",
                             ct__shape_str(r->shape, r->ndim), ct__shape_str(ts[i]->shape, ts[i]->ndim), i);
     int64_t shape[CT_MAX_DIMS];

@@ -7,6 +7,8 @@
 #include "ctorch/tensor.h"
 #include "dtype_impl.h"
 
+#include <string.h>
+
 /* Memory shared by views. Not a scope object: only tensors hold storages. */
 typedef struct ct_storage {
     atomic_int_fast64_t refcount;
@@ -47,6 +49,10 @@ static inline char *ct__data(const ct_tensor *t) {
 static inline ct_device ct__device(const ct_tensor *t) { return t->storage->device; }
 static inline bool ct__is_cpu(const ct_tensor *t) { return t->storage->device.type == CT_DEVICE_CPU; }
 int64_t ct__numel(const int64_t *shape, int ndim);
+/* Do two shapes (sizes and ndims) agree? */
+static inline bool ct__same_shape(const int64_t *a, int a_ndim, const int64_t *b, int b_ndim) {
+    return a_ndim == b_ndim && (a_ndim == 0 || !memcmp(a, b, (size_t)a_ndim * sizeof *a));
+}
 void ct__contiguous_strides(const int64_t *shape, int ndim, int64_t *stride);
 bool ct__is_contiguous(const ct_tensor *t);
 /* Marks an in-place write (see ct_storage.version). */
