@@ -8,6 +8,7 @@
  * direct paths (no buffer; sums still in double, exp in float via vec_math.h); see below. */
 #include "../iter_impl.h"
 #include "../reduce_impl.h"
+#include "copy_cpu.h"
 #include "vec_math.h"
 
 #include <math.h>
@@ -37,23 +38,13 @@ typedef struct acc {
         break;
 #define AS_D(x) ((double)(x))
 #define AS_I(x) ((int64_t)(x))
-#define HALF_D(x) ((double)ct_half_to_float(x))
-#define BF16_D(x) ((double)ct_bf16_to_float(x))
 #define HALF_I(x) ct__f64_to_i64(ct_half_to_float(x))
 #define BF16_I(x) ct__f64_to_i64(ct_bf16_to_float(x))
 
+/* A row of any dtype into dense doubles: the copy kernel's conversion loop does exactly that. */
 static void load_f64(double *restrict dst, const char *src, int64_t stride, int64_t n, ct_dtype dtype) {
-    switch (dtype) {
-        LOAD_CASE(CT_BOOL, bool, AS_D)
-        LOAD_CASE(CT_U8, uint8_t, AS_D)
-        LOAD_CASE(CT_I32, int32_t, AS_D)
-        LOAD_CASE(CT_I64, int64_t, AS_D)
-        LOAD_CASE(CT_F16, ct_half, HALF_D)
-        LOAD_CASE(CT_BF16, ct_bf16, BF16_D)
-        LOAD_CASE(CT_F32, float, AS_D)
-        LOAD_CASE(CT_F64, double, AS_D)
-    default: break;
-    }
+    char *data[2] = {(char *)dst, (char *)src};
+    ct__cpu_copy_loop(CT_F64, dtype)(data, (const int64_t[]){sizeof(double), stride}, n, NULL);
 }
 
 static void load_i64(int64_t *restrict dst, const char *src, int64_t stride, int64_t n, ct_dtype dtype) {
