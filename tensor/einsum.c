@@ -29,60 +29,21 @@ static int term_find(const term *t, int label) {
     return -1;
 }
 
-static int64_t load_i64(const char *p, ct_dtype dtype) {
-    switch (dtype) {
-    case CT_BOOL: return *(const bool *)p;
-    case CT_U8: return *(const uint8_t *)p;
-    case CT_I32: return *(const int32_t *)p;
-    default: return *(const int64_t *)p;
-    }
-}
-
 /* A new contiguous tensor of shape[0..nkeep) holding, for each index of those dims, the sum over
- * the remaining dims [nkeep, nd) of the strided view (shape, stride) of base's data. Integers sum
- * in int64 (wrapping like PyTorch), floats in double. */
+ * the remaining dims [nkeep, nd) of the strided view (shape, stride) of base's data, in base's
+ * dtype (ct_sum accumulates floats in double and integers in int64, then converts). */
 static ct_tensor *sum_trailing(const ct_tensor *base, const int64_t *shape, const int64_t *stride, int nd, int nkeep) {
-    ct_tensor *out = ct__tensor_new(shape, nkeep, base->dtype, ct__device(base));
-    if (!out) return NULL;
-    ct_dtype dtype = base->dtype;
-    size_t es = ct_dtype_size(dtype);
-    bool integral = !ct_dtype_is_floating(dtype);
-    int64_t nout = ct__numel(shape, nkeep), nsum = ct__numel(shape + nkeep, nd - nkeep);
-    const char *src = ct__data(base);
-    char *dst = ct__data(out);
-    int64_t idx[CT_MAX_DIMS] = {0}; /* odometer over the kept dims */
-    int64_t off = 0;
-    for (int64_t o = 0; o < nout; o++) {
-        int64_t sidx[CT_MAX_DIMS] = {0}, soff = off;
-        double facc = 0;
-        uint64_t iacc = 0;
-        for (int64_t s = 0; s < nsum; s++) {
-            if (integral)
-                iacc += (uint64_t)load_i64(src + soff * (int64_t)es, dtype);
-            else
-                facc += ct__load_f64(src + soff * (int64_t)es, dtype);
-            for (int d = nd - 1; d >= nkeep; d--) { /* advance the summed odometer */
-                soff += stride[d];
-                if (++sidx[d] < shape[d]) break;
-                soff -= stride[d] * shape[d];
-                sidx[d] = 0;
-            }
-        }
-        if (integral) {
-            if (dtype == CT_BOOL) *(bool *)(dst + o * (int64_t)es) = iacc != 0;
-            else if (dtype == CT_U8) *(uint8_t *)(dst + o * (int64_t)es) = (uint8_t)iacc;
-            else if (dtype == CT_I32) *(int32_t *)(dst + o * (int64_t)es) = (int32_t)iacc;
-            else *(int64_t *)(dst + o * (int64_t)es) = (int64_t)iacc;
-        } else {
-            ct__store_f64(dst + o * (int64_t)es, dtype, facc);
-        }
-        for (int d = nkeep - 1; d >= 0; d--) {
-            off += stride[d];
-            if (++idx[d] < shape[d]) break;
-            off -= stride[d] * shape[d];
-            idx[d] = 0;
-        }
+    ct_scope_begin();
+    ct_tensor *view = ct__tensor_view(base, shape, stride, nd, base->offset), *out = NULL;
+    if (view && nd == nkeep) {
+        out = ct_clone(view);
+    } else if (view) {
+        ct_dims dims = {.ndim = nd - nkeep};
+        for (int d = nkeep; d < nd; d++) dims.d[d - nkeep] = d;
+        out = ct_sum(view, .dim = dims, .dtype = base->dtype);
     }
+    ct_keep(out);
+    ct_scope_end();
     return out;
 }
 
