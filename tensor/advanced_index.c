@@ -157,7 +157,7 @@ static ct_index_loop plan_loop(const adv_plan *p, char *out, const int64_t *out_
     return l;
 }
 
-ct_tensor *ct_index(const ct_tensor *t, ct_tensor_list indices) {
+ct_tensor *ct__index(const ct_tensor *t, ct_tensor_list indices) {
     const char *op = "index";
     if (!CT__CHECK(op, t)) return NULL;
     ct_tensor *out = NULL;
@@ -175,7 +175,7 @@ ct_tensor *ct_index(const ct_tensor *t, ct_tensor_list indices) {
     return out;
 }
 
-ct_tensor *ct_index_put_(ct_tensor *t, ct_tensor_list indices, const ct_tensor *values, bool accumulate) {
+ct_tensor *ct__index_put_(ct_tensor *t, ct_tensor_list indices, const ct_tensor *values, bool accumulate) {
     const char *op = "index_put_";
     if (!CT__CHECK(op, t, values) || !ct__check_same_device(op, 2, (const ct_tensor *const[]){t, values}) ||
         !ct__check_writable(op, t))
@@ -220,7 +220,7 @@ ct_tensor *ct_index_put_(ct_tensor *t, ct_tensor_list indices, const ct_tensor *
     return t;
 }
 
-ct_tensor *ct_masked_select(const ct_tensor *t, const ct_tensor *mask) {
+ct_tensor *ct__masked_select(const ct_tensor *t, const ct_tensor *mask) {
     const char *op = "masked_select";
     if (!CT__CHECK(op, t, mask) || !ct__check_same_device(op, 2, (const ct_tensor *const[]){t, mask})) return NULL;
     if (!is_mask(mask)) return ct_error(CT_ERR_DTYPE, "%s: expected BoolTensor or ByteTensor for mask", op);

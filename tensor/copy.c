@@ -58,7 +58,7 @@ bool ct__copy_into(const char *op, ct_tensor *dst, const ct_tensor *src) {
     return ok;
 }
 
-ct_tensor *ct_copy_(ct_tensor *dst, const ct_tensor *src) {
+ct_tensor *ct__copy_(ct_tensor *dst, const ct_tensor *src) {
     if (!CT__CHECK("copy_", dst, src) || !ct__check_writable("copy_", dst)) return NULL;
     if (!ct__copy_into("copy_", dst, src)) return NULL;
     ct__bump_version(dst);
@@ -72,19 +72,19 @@ ct_tensor *ct__contiguous_as(const ct_tensor *t, ct_dtype dtype) {
     return out;
 }
 
-ct_tensor *ct_contiguous(const ct_tensor *t) {
+ct_tensor *ct__contiguous(const ct_tensor *t) {
     if (!CT__CHECK("contiguous", t)) return NULL;
     return ct__contiguous_as(t, t->dtype);
 }
 
-ct_tensor *ct_clone(const ct_tensor *t) {
+ct_tensor *ct__clone(const ct_tensor *t) {
     if (!CT__CHECK("clone", t)) return NULL;
     ct_tensor *out = ct__tensor_new(t->shape, t->ndim, t->dtype, ct__device(t));
     if (out && !ct__copy_into("clone", out, t)) return NULL;
     return out;
 }
 
-ct_tensor *ct_to_dtype(const ct_tensor *t, ct_dtype dtype) {
+ct_tensor *ct__to_dtype(const ct_tensor *t, ct_dtype dtype) {
     if (!CT__CHECK("to", t)) return NULL;
     if (!ct__dtype_valid(dtype)) return ct_error(CT_ERR_DTYPE, "to: invalid dtype %d", (int)dtype);
     if (t->dtype == dtype) return ct_scope_own(ct_retain((ct_tensor *)t));
@@ -93,7 +93,7 @@ ct_tensor *ct_to_dtype(const ct_tensor *t, ct_dtype dtype) {
     return out;
 }
 
-ct_tensor *ct_to(const ct_tensor *t, ct_device device) {
+ct_tensor *ct__to(const ct_tensor *t, ct_device device) {
     if (!CT__CHECK("to", t)) return NULL;
     if (ct_device_equal(ct__device(t), device)) return ct_scope_own(ct_retain((ct_tensor *)t));
     if (!ct__check_device("to", device)) return NULL;

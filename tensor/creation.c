@@ -165,11 +165,11 @@ ct_tensor *ct_full_like_opt(const ct_tensor *t, double value, ct_tensor_opts opt
 ct_tensor *ct_zeros_like_opt(const ct_tensor *t, ct_tensor_opts opts) { return ct_full_like_opt(t, 0, opts); }
 ct_tensor *ct_ones_like_opt(const ct_tensor *t, ct_tensor_opts opts) { return ct_full_like_opt(t, 1, opts); }
 
-ct_tensor *ct_fill_(ct_tensor *t, double value) {
+ct_tensor *ct__fill_(ct_tensor *t, double value) {
     if (!CT__CHECK("fill_", t)) return NULL;
     if (!fill("fill_", t, value)) return NULL;
     ct__bump_version(t);
     return t;
 }
 
-ct_tensor *ct_zero_(ct_tensor *t) { return ct_fill_(t, 0); }
+ct_tensor *ct__zero_(ct_tensor *t) { return ct_fill_(t, 0); }

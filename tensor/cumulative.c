@@ -16,5 +16,5 @@ static ct_tensor *scan(const char *op, int kind, const ct_tensor *t, int dim) {
     return out;
 }
 
-ct_tensor *ct_cumsum(const ct_tensor *t, int dim) { return scan("cumsum", CT__ROW_CUMSUM, t, dim); }
-ct_tensor *ct_cumprod(const ct_tensor *t, int dim) { return scan("cumprod", CT__ROW_CUMPROD, t, dim); }
+ct_tensor *ct__cumsum(const ct_tensor *t, int dim) { return scan("cumsum", CT__ROW_CUMSUM, t, dim); }
+ct_tensor *ct__cumprod(const ct_tensor *t, int dim) { return scan("cumprod", CT__ROW_CUMPROD, t, dim); }

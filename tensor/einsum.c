@@ -133,7 +133,7 @@ static ct_tensor *einsum_two(const ct_tensor *a, term *ta, const ct_tensor *b, t
     return ct__contiguous_as(arranged(p, &tp, out_labels, nout, label_size), p->dtype);
 }
 
-ct_tensor *ct_einsum(const char *equation, ct_tensor_list operands) {
+ct_tensor *ct__einsum(const char *equation, ct_tensor_list operands) {
     if (!ct_ok()) return NULL;
     if (!equation) return ct_error(CT_ERR_ARG, "einsum(): equation is NULL");
     if (operands.n < 1 || !operands.items) return ct_error(CT_ERR_ARG, "einsum(): must provide at least one operand");

@@ -167,30 +167,30 @@ static bool check_sub_bool(const ct_tensor *a, const ct_tensor *b) {
     return true;
 }
 
-ct_tensor *ct_add_opt(const ct_tensor *a, const ct_tensor *b, ct_alpha_opts opts) {
+ct_tensor *ct__add_opt(const ct_tensor *a, const ct_tensor *b, ct_alpha_opts opts) {
     return binary("add", CT_EW_ADD, a, b, opts.alpha);
 }
-ct_tensor *ct_sub_opt(const ct_tensor *a, const ct_tensor *b, ct_alpha_opts opts) {
+ct_tensor *ct__sub_opt(const ct_tensor *a, const ct_tensor *b, ct_alpha_opts opts) {
     if (!check_sub_bool(a, b)) return NULL;
     return binary("sub", CT_EW_ADD, a, b, -opts.alpha);
 }
-ct_tensor *ct_mul(const ct_tensor *a, const ct_tensor *b) { return binary("mul", CT_EW_MUL, a, b, 1); }
+ct_tensor *ct__mul(const ct_tensor *a, const ct_tensor *b) { return binary("mul", CT_EW_MUL, a, b, 1); }
 
 static ct_ew_binary div_op(ct_rounding mode) {
     return mode == CT_ROUND_TRUNC ? CT_EW_DIV_TRUNC : mode == CT_ROUND_FLOOR ? CT_EW_DIV_FLOOR : CT_EW_DIV;
 }
-ct_tensor *ct_div_opt(const ct_tensor *a, const ct_tensor *b, ct_div_opts opts) {
+ct_tensor *ct__div_opt(const ct_tensor *a, const ct_tensor *b, ct_div_opts opts) {
     if ((unsigned)opts.rounding_mode > CT_ROUND_FLOOR)
         return ct_error(CT_ERR_ARG, "div: invalid rounding_mode %d", (int)opts.rounding_mode);
     return binary("div", div_op(opts.rounding_mode), a, b, 1);
 }
-ct_tensor *ct_pow(const ct_tensor *a, const ct_tensor *b) { return binary("pow", CT_EW_POW, a, b, 1); }
-ct_tensor *ct_minimum(const ct_tensor *a, const ct_tensor *b) { return binary("minimum", CT_EW_MINIMUM, a, b, 1); }
-ct_tensor *ct_maximum(const ct_tensor *a, const ct_tensor *b) { return binary("maximum", CT_EW_MAXIMUM, a, b, 1); }
-ct_tensor *ct_remainder(const ct_tensor *a, const ct_tensor *b) {
+ct_tensor *ct__pow(const ct_tensor *a, const ct_tensor *b) { return binary("pow", CT_EW_POW, a, b, 1); }
+ct_tensor *ct__minimum(const ct_tensor *a, const ct_tensor *b) { return binary("minimum", CT_EW_MINIMUM, a, b, 1); }
+ct_tensor *ct__maximum(const ct_tensor *a, const ct_tensor *b) { return binary("maximum", CT_EW_MAXIMUM, a, b, 1); }
+ct_tensor *ct__remainder(const ct_tensor *a, const ct_tensor *b) {
     return binary("remainder", CT_EW_REMAINDER, a, b, 1);
 }
-ct_tensor *ct_atan2(const ct_tensor *a, const ct_tensor *b) { return binary("atan2", CT_EW_ATAN2, a, b, 1); }
+ct_tensor *ct__atan2(const ct_tensor *a, const ct_tensor *b) { return binary("atan2", CT_EW_ATAN2, a, b, 1); }
 
 ct_tensor *ct_eq(const ct_tensor *a, const ct_tensor *b) { return binary("eq", CT_EW_EQ, a, b, 1); }
 ct_tensor *ct_ne(const ct_tensor *a, const ct_tensor *b) { return binary("ne", CT_EW_NE, a, b, 1); }
@@ -208,15 +208,15 @@ ct_tensor *ct_logical_xor(const ct_tensor *a, const ct_tensor *b) {
     return binary("logical_xor", CT_EW_LOGICAL_XOR, a, b, 1);
 }
 
-ct_tensor *ct_add_inplace_opt(ct_tensor *a, const ct_tensor *b, ct_alpha_opts opts) {
+ct_tensor *ct__add_inplace_opt(ct_tensor *a, const ct_tensor *b, ct_alpha_opts opts) {
     return binary_inplace("add_", CT_EW_ADD, a, b, opts.alpha);
 }
-ct_tensor *ct_sub_inplace_opt(ct_tensor *a, const ct_tensor *b, ct_alpha_opts opts) {
+ct_tensor *ct__sub_inplace_opt(ct_tensor *a, const ct_tensor *b, ct_alpha_opts opts) {
     if (!check_sub_bool(a, b)) return NULL;
     return binary_inplace("sub_", CT_EW_ADD, a, b, -opts.alpha);
 }
-ct_tensor *ct_mul_(ct_tensor *a, const ct_tensor *b) { return binary_inplace("mul_", CT_EW_MUL, a, b, 1); }
-ct_tensor *ct_div_(ct_tensor *a, const ct_tensor *b) { return binary_inplace("div_", CT_EW_DIV, a, b, 1); }
+ct_tensor *ct__mul_(ct_tensor *a, const ct_tensor *b) { return binary_inplace("mul_", CT_EW_MUL, a, b, 1); }
+ct_tensor *ct__div_(ct_tensor *a, const ct_tensor *b) { return binary_inplace("div_", CT_EW_DIV, a, b, 1); }
 
 /* ---- scalar right-hand sides ------------------------------------------------------------------- */
 
@@ -234,12 +234,12 @@ static ct_tensor *with_scalar(const char *name, ct_ew_binary op, const ct_tensor
     return r;
 }
 
-ct_tensor *ct_add_scalar(const ct_tensor *a, double s) { return with_scalar("add", CT_EW_ADD, a, s, 1, false); }
-ct_tensor *ct_sub_scalar(const ct_tensor *a, double s) { return with_scalar("sub", CT_EW_ADD, a, s, -1, false); }
-ct_tensor *ct_mul_scalar(const ct_tensor *a, double s) { return with_scalar("mul", CT_EW_MUL, a, s, 1, false); }
-ct_tensor *ct_div_scalar(const ct_tensor *a, double s) { return with_scalar("div", CT_EW_DIV, a, s, 1, false); }
-ct_tensor *ct_pow_scalar(const ct_tensor *a, double e) { return with_scalar("pow", CT_EW_POW, a, e, 1, false); }
-ct_tensor *ct_rsub_scalar(const ct_tensor *a, double s) { return with_scalar("rsub", CT_EW_ADD, a, s, -1, true); }
+ct_tensor *ct__add_scalar(const ct_tensor *a, double s) { return with_scalar("add", CT_EW_ADD, a, s, 1, false); }
+ct_tensor *ct__sub_scalar(const ct_tensor *a, double s) { return with_scalar("sub", CT_EW_ADD, a, s, -1, false); }
+ct_tensor *ct__mul_scalar(const ct_tensor *a, double s) { return with_scalar("mul", CT_EW_MUL, a, s, 1, false); }
+ct_tensor *ct__div_scalar(const ct_tensor *a, double s) { return with_scalar("div", CT_EW_DIV, a, s, 1, false); }
+ct_tensor *ct__pow_scalar(const ct_tensor *a, double e) { return with_scalar("pow", CT_EW_POW, a, e, 1, false); }
+ct_tensor *ct__rsub_scalar(const ct_tensor *a, double s) { return with_scalar("rsub", CT_EW_ADD, a, s, -1, true); }
 
 /* In place: an integral s on an integer tensor acts as a Python int (a.add_(1) keeps int64);
  * anything else as a Python float, which integer tensors cannot take. */
@@ -254,8 +254,8 @@ static ct_tensor *with_scalar_inplace(const char *name, ct_ew_binary op, ct_tens
     ct_scope_end();
     return r;
 }
-ct_tensor *ct_add_scalar_(ct_tensor *a, double s) { return with_scalar_inplace("add_", CT_EW_ADD, a, s); }
-ct_tensor *ct_mul_scalar_(ct_tensor *a, double s) { return with_scalar_inplace("mul_", CT_EW_MUL, a, s); }
+ct_tensor *ct__add_scalar_(ct_tensor *a, double s) { return with_scalar_inplace("add_", CT_EW_ADD, a, s); }
+ct_tensor *ct__mul_scalar_(ct_tensor *a, double s) { return with_scalar_inplace("mul_", CT_EW_MUL, a, s); }
 
 /* ---- unary ---------------------------------------------------------------------------------------- */
 
@@ -338,57 +338,57 @@ static bool check_neg_bool(const ct_tensor *t) {
     return false;
 }
 
-ct_tensor *ct_neg(const ct_tensor *t) { return check_neg_bool(t) ? unary("neg", CT_EW_NEG, t) : NULL; }
-ct_tensor *ct_abs(const ct_tensor *t) { return reject_bool("abs", t) ? unary("abs", CT_EW_ABS, t) : NULL; }
-ct_tensor *ct_sign(const ct_tensor *t) { return unary("sign", CT_EW_SIGN, t); }
-ct_tensor *ct_square(const ct_tensor *t) {
+ct_tensor *ct__neg(const ct_tensor *t) { return check_neg_bool(t) ? unary("neg", CT_EW_NEG, t) : NULL; }
+ct_tensor *ct__abs(const ct_tensor *t) { return reject_bool("abs", t) ? unary("abs", CT_EW_ABS, t) : NULL; }
+ct_tensor *ct__sign(const ct_tensor *t) { return unary("sign", CT_EW_SIGN, t); }
+ct_tensor *ct__square(const ct_tensor *t) {
     if (!CT__CHECK("square", t)) return NULL;
     /* square is pow(t, 2): bool promotes with the int 2 to int64 */
     return unary_as("square", CT_EW_SQUARE, t, t->dtype == CT_BOOL ? CT_I64 : t->dtype, (unary_params){0, 0, 0});
 }
-ct_tensor *ct_sqrt(const ct_tensor *t) { return unary("sqrt", CT_EW_SQRT, t); }
-ct_tensor *ct_rsqrt(const ct_tensor *t) { return unary("rsqrt", CT_EW_RSQRT, t); }
-ct_tensor *ct_reciprocal(const ct_tensor *t) { return unary("reciprocal", CT_EW_RECIPROCAL, t); }
-ct_tensor *ct_exp(const ct_tensor *t) { return unary("exp", CT_EW_EXP, t); }
-ct_tensor *ct_log(const ct_tensor *t) { return unary("log", CT_EW_LOG, t); }
-ct_tensor *ct_log2(const ct_tensor *t) { return unary("log2", CT_EW_LOG2, t); }
-ct_tensor *ct_log1p(const ct_tensor *t) { return unary("log1p", CT_EW_LOG1P, t); }
-ct_tensor *ct_expm1(const ct_tensor *t) { return unary("expm1", CT_EW_EXPM1, t); }
-ct_tensor *ct_sin(const ct_tensor *t) { return unary("sin", CT_EW_SIN, t); }
-ct_tensor *ct_cos(const ct_tensor *t) { return unary("cos", CT_EW_COS, t); }
-ct_tensor *ct_tan(const ct_tensor *t) { return unary("tan", CT_EW_TAN, t); }
-ct_tensor *ct_tanh(const ct_tensor *t) { return unary("tanh", CT_EW_TANH, t); }
-ct_tensor *ct_erf(const ct_tensor *t) { return unary("erf", CT_EW_ERF, t); }
-ct_tensor *ct_sigmoid(const ct_tensor *t) { return unary("sigmoid", CT_EW_SIGMOID, t); }
-ct_tensor *ct_silu(const ct_tensor *t) { return unary("silu", CT_EW_SILU, t); }
+ct_tensor *ct__sqrt(const ct_tensor *t) { return unary("sqrt", CT_EW_SQRT, t); }
+ct_tensor *ct__rsqrt(const ct_tensor *t) { return unary("rsqrt", CT_EW_RSQRT, t); }
+ct_tensor *ct__reciprocal(const ct_tensor *t) { return unary("reciprocal", CT_EW_RECIPROCAL, t); }
+ct_tensor *ct__exp(const ct_tensor *t) { return unary("exp", CT_EW_EXP, t); }
+ct_tensor *ct__log(const ct_tensor *t) { return unary("log", CT_EW_LOG, t); }
+ct_tensor *ct__log2(const ct_tensor *t) { return unary("log2", CT_EW_LOG2, t); }
+ct_tensor *ct__log1p(const ct_tensor *t) { return unary("log1p", CT_EW_LOG1P, t); }
+ct_tensor *ct__expm1(const ct_tensor *t) { return unary("expm1", CT_EW_EXPM1, t); }
+ct_tensor *ct__sin(const ct_tensor *t) { return unary("sin", CT_EW_SIN, t); }
+ct_tensor *ct__cos(const ct_tensor *t) { return unary("cos", CT_EW_COS, t); }
+ct_tensor *ct__tan(const ct_tensor *t) { return unary("tan", CT_EW_TAN, t); }
+ct_tensor *ct__tanh(const ct_tensor *t) { return unary("tanh", CT_EW_TANH, t); }
+ct_tensor *ct__erf(const ct_tensor *t) { return unary("erf", CT_EW_ERF, t); }
+ct_tensor *ct__sigmoid(const ct_tensor *t) { return unary("sigmoid", CT_EW_SIGMOID, t); }
+ct_tensor *ct__silu(const ct_tensor *t) { return unary("silu", CT_EW_SILU, t); }
 
 /* Rounding leaves integers as they are (a copy, as PyTorch returns); bools have no rounding. */
 static ct_tensor *rounding(const char *name, ct_ew_unary op, const ct_tensor *t) {
     if (!CT__CHECK(name, t) || !reject_bool(name, t)) return NULL;
     return ct_dtype_is_floating(t->dtype) ? unary(name, op, t) : ct_clone(t);
 }
-ct_tensor *ct_floor(const ct_tensor *t) { return rounding("floor", CT_EW_FLOOR, t); }
-ct_tensor *ct_ceil(const ct_tensor *t) { return rounding("ceil", CT_EW_CEIL, t); }
-ct_tensor *ct_round(const ct_tensor *t) { return rounding("round", CT_EW_ROUND, t); }
-ct_tensor *ct_trunc(const ct_tensor *t) { return rounding("trunc", CT_EW_TRUNC, t); }
+ct_tensor *ct__floor(const ct_tensor *t) { return rounding("floor", CT_EW_FLOOR, t); }
+ct_tensor *ct__ceil(const ct_tensor *t) { return rounding("ceil", CT_EW_CEIL, t); }
+ct_tensor *ct__round(const ct_tensor *t) { return rounding("round", CT_EW_ROUND, t); }
+ct_tensor *ct__trunc(const ct_tensor *t) { return rounding("trunc", CT_EW_TRUNC, t); }
 
 static bool check_relu_bool(const ct_tensor *t) {
     if (!t || t->dtype != CT_BOOL) return true;
     ct_error(CT_ERR_DTYPE, "relu: Boolean inputs not supported for relu");
     return false;
 }
-ct_tensor *ct_relu(const ct_tensor *t) { return check_relu_bool(t) ? unary("relu", CT_EW_RELU, t) : NULL; }
+ct_tensor *ct__relu(const ct_tensor *t) { return check_relu_bool(t) ? unary("relu", CT_EW_RELU, t) : NULL; }
 
-ct_tensor *ct_gelu_opt(const ct_tensor *t, ct_gelu_opts opts) {
+ct_tensor *ct__gelu_opt(const ct_tensor *t, ct_gelu_opts opts) {
     if ((unsigned)opts.approximate > CT_GELU_TANH)
         return ct_error(CT_ERR_ARG, "gelu: invalid approximate mode %d", (int)opts.approximate);
     return unary("gelu", opts.approximate == CT_GELU_TANH ? CT_EW_GELU_TANH : CT_EW_GELU, t);
 }
-ct_tensor *ct_leaky_relu(const ct_tensor *t, double negative_slope) {
+ct_tensor *ct__leaky_relu(const ct_tensor *t, double negative_slope) {
     return unary_p("leaky_relu", CT_EW_LEAKY_RELU, t, (unary_params){negative_slope, 0, 0});
 }
-ct_tensor *ct_elu(const ct_tensor *t, double alpha) { return unary_p("elu", CT_EW_ELU, t, (unary_params){alpha, 0, 0}); }
-ct_tensor *ct_softplus_opt(const ct_tensor *t, ct_softplus_opts opts) {
+ct_tensor *ct__elu(const ct_tensor *t, double alpha) { return unary_p("elu", CT_EW_ELU, t, (unary_params){alpha, 0, 0}); }
+ct_tensor *ct__softplus_opt(const ct_tensor *t, ct_softplus_opts opts) {
     return unary_p("softplus", CT_EW_SOFTPLUS, t, (unary_params){opts.beta, opts.threshold, 0});
 }
 
@@ -414,12 +414,12 @@ static bool check_clamp_bounds(const char *name, double lo, double hi) {
     ct_error(CT_ERR_ARG, "%s: clamp bounds must not be NaN", name);
     return false;
 }
-ct_tensor *ct_clamp(const ct_tensor *t, double min, double max) {
+ct_tensor *ct__clamp(const ct_tensor *t, double min, double max) {
     if (!CT__CHECK("clamp", t) || !check_clamp_bounds("clamp", min, max)) return NULL;
     ct_dtype cdt = clamp_dtype(t->dtype, min, max);
     return unary_as("clamp", CT_EW_CLAMP, t, cdt, clamp_params(cdt, min, max));
 }
-ct_tensor *ct_clamp_(ct_tensor *t, double min, double max) {
+ct_tensor *ct__clamp_(ct_tensor *t, double min, double max) {
     if (!CT__CHECK("clamp_", t) || !check_clamp_bounds("clamp_", min, max)) return NULL;
     ct_dtype cdt = clamp_dtype(t->dtype, min, max);
     return unary_inplace_p("clamp_", CT_EW_CLAMP, t, cdt, clamp_params(cdt, min, max));
@@ -433,7 +433,7 @@ static double dtype_max(ct_dtype dt) {
     default: return DBL_MAX;
     }
 }
-ct_tensor *ct_nan_to_num_opt(const ct_tensor *t, ct_nan_to_num_opts opts) {
+ct_tensor *ct__nan_to_num_opt(const ct_tensor *t, ct_nan_to_num_opts opts) {
     if (!CT__CHECK("nan_to_num", t)) return NULL;
     if (!ct_dtype_is_floating(t->dtype)) return ct_clone(t); /* nothing to replace */
     double big = dtype_max(t->dtype);
@@ -453,12 +453,12 @@ ct_tensor *ct_isinf(const ct_tensor *t) { return classify("isinf", CT_EW_ISINF, 
 ct_tensor *ct_isfinite(const ct_tensor *t) { return classify("isfinite", CT_EW_ISFINITE, t, true); }
 ct_tensor *ct_logical_not(const ct_tensor *t) { return unary("logical_not", CT_EW_LOGICAL_NOT, t); }
 
-ct_tensor *ct_neg_(ct_tensor *t) { return check_neg_bool(t) ? unary_inplace("neg_", CT_EW_NEG, t) : NULL; }
-ct_tensor *ct_exp_(ct_tensor *t) { return unary_inplace("exp_", CT_EW_EXP, t); }
-ct_tensor *ct_sqrt_(ct_tensor *t) { return unary_inplace("sqrt_", CT_EW_SQRT, t); }
-ct_tensor *ct_relu_(ct_tensor *t) { return check_relu_bool(t) ? unary_inplace("relu_", CT_EW_RELU, t) : NULL; }
-ct_tensor *ct_sigmoid_(ct_tensor *t) { return unary_inplace("sigmoid_", CT_EW_SIGMOID, t); }
-ct_tensor *ct_tanh_(ct_tensor *t) { return unary_inplace("tanh_", CT_EW_TANH, t); }
+ct_tensor *ct__neg_(ct_tensor *t) { return check_neg_bool(t) ? unary_inplace("neg_", CT_EW_NEG, t) : NULL; }
+ct_tensor *ct__exp_(ct_tensor *t) { return unary_inplace("exp_", CT_EW_EXP, t); }
+ct_tensor *ct__sqrt_(ct_tensor *t) { return unary_inplace("sqrt_", CT_EW_SQRT, t); }
+ct_tensor *ct__relu_(ct_tensor *t) { return check_relu_bool(t) ? unary_inplace("relu_", CT_EW_RELU, t) : NULL; }
+ct_tensor *ct__sigmoid_(ct_tensor *t) { return unary_inplace("sigmoid_", CT_EW_SIGMOID, t); }
+ct_tensor *ct__tanh_(ct_tensor *t) { return unary_inplace("tanh_", CT_EW_TANH, t); }
 
 /* ---- equality -------------------------------------------------------------------------------------- */
 
@@ -494,7 +494,7 @@ bool ct_allclose(const ct_tensor *a, const ct_tensor *b, double rtol, double ato
 
 /* ---- where and masked_fill ------------------------------------------------------------------------- */
 
-ct_tensor *ct_where(const ct_tensor *cond, const ct_tensor *a, const ct_tensor *b) {
+ct_tensor *ct__where(const ct_tensor *cond, const ct_tensor *a, const ct_tensor *b) {
     if (!CT__CHECK("where", cond, a, b)) return NULL;
     const ct_tensor *const ops[3] = {cond, a, b};
     ct_shape shape;
@@ -547,7 +547,7 @@ static bool check_mask(const char *name, const ct_tensor *t, const ct_tensor *ma
     return false;
 }
 
-ct_tensor *ct_masked_fill_(ct_tensor *t, const ct_tensor *mask, double value) {
+ct_tensor *ct__masked_fill_(ct_tensor *t, const ct_tensor *mask, double value) {
     if (!CT__CHECK("masked_fill_", t, mask) || !check_mask("masked_fill_", t, mask)) return NULL;
     ct_shape shape;
     if (!ct__broadcast_shape("masked_fill_", 2, (const ct_tensor *const[]){t, mask}, &shape)) return NULL;
@@ -558,7 +558,7 @@ ct_tensor *ct_masked_fill_(ct_tensor *t, const ct_tensor *mask, double value) {
     return t;
 }
 
-ct_tensor *ct_masked_fill(const ct_tensor *t, const ct_tensor *mask, double value) {
+ct_tensor *ct__masked_fill(const ct_tensor *t, const ct_tensor *mask, double value) {
     if (!CT__CHECK("masked_fill", t, mask) || !check_mask("masked_fill", t, mask)) return NULL;
     ct_shape shape;
     if (!ct__broadcast_shape("masked_fill", 2, (const ct_tensor *const[]){t, mask}, &shape)) return NULL;

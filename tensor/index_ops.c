@@ -40,7 +40,7 @@ static bool check_index_bounds(const char *op, const ct_index_kernels *k, const 
     return false;
 }
 
-ct_tensor *ct_index_select(const ct_tensor *t, int dim, const ct_tensor *index) {
+ct_tensor *ct__index_select(const ct_tensor *t, int dim, const ct_tensor *index) {
     const char *op = "index_select";
     if (!CT__CHECK(op, t, index) || !ct__check_same_device(op, 2, (const ct_tensor *const[]){t, index})) return NULL;
     if ((dim = ct__wrap_dim(op, dim, t->ndim)) < 0) return NULL;
@@ -74,7 +74,7 @@ ct_tensor *ct_index_select(const ct_tensor *t, int dim, const ct_tensor *index) 
     return out;
 }
 
-ct_tensor *ct_gather(const ct_tensor *t, int dim, const ct_tensor *index) {
+ct_tensor *ct__gather(const ct_tensor *t, int dim, const ct_tensor *index) {
     const char *op = "gather";
     if (!CT__CHECK(op, t, index) || !ct__check_same_device(op, 2, (const ct_tensor *const[]){t, index})) return NULL;
     if ((dim = ct__wrap_dim(op, dim, t->ndim)) < 0) return NULL;
@@ -181,24 +181,24 @@ static ct_tensor *scatter_copy(const char *op, const ct_tensor *t, int dim, cons
     return out;
 }
 
-ct_tensor *ct_scatter_(ct_tensor *t, int dim, const ct_tensor *index, const ct_tensor *src) {
+ct_tensor *ct__scatter_(ct_tensor *t, int dim, const ct_tensor *index, const ct_tensor *src) {
     if (!CT__CHECK("scatter", t, index, src) || !ct__check_writable("scatter_", t)) return NULL;
     return scatter_into("scatter", t, dim, index, src, 0, false);
 }
 
-ct_tensor *ct_scatter_add_(ct_tensor *t, int dim, const ct_tensor *index, const ct_tensor *src) {
+ct_tensor *ct__scatter_add_(ct_tensor *t, int dim, const ct_tensor *index, const ct_tensor *src) {
     if (!CT__CHECK("scatter_add", t, index, src) || !ct__check_writable("scatter_add_", t)) return NULL;
     return scatter_into("scatter_add", t, dim, index, src, 0, true);
 }
 
-ct_tensor *ct_scatter(const ct_tensor *t, int dim, const ct_tensor *index, const ct_tensor *src) {
+ct_tensor *ct__scatter(const ct_tensor *t, int dim, const ct_tensor *index, const ct_tensor *src) {
     return scatter_copy("scatter", t, dim, index, src, 0, false, true);
 }
 
-ct_tensor *ct_scatter_value(const ct_tensor *t, int dim, const ct_tensor *index, double value) {
+ct_tensor *ct__scatter_value(const ct_tensor *t, int dim, const ct_tensor *index, double value) {
     return scatter_copy("scatter", t, dim, index, NULL, value, false, false);
 }
 
-ct_tensor *ct_scatter_add(const ct_tensor *t, int dim, const ct_tensor *index, const ct_tensor *src) {
+ct_tensor *ct__scatter_add(const ct_tensor *t, int dim, const ct_tensor *index, const ct_tensor *src) {
     return scatter_copy("scatter_add", t, dim, index, src, 0, true, true);
 }

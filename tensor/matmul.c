@@ -173,7 +173,7 @@ static ct_tensor *mm_impl(const char *op, const ct_tensor *a, const ct_tensor *b
     return gemm_op(op, a, b, NULL, 1, 0);
 }
 
-ct_tensor *ct_mm(const ct_tensor *a, const ct_tensor *b) {
+ct_tensor *ct__mm(const ct_tensor *a, const ct_tensor *b) {
     if (!CT__CHECK("mm", a, b) || !ct__check_same_device("mm", 2, (const ct_tensor *const[]){a, b})) return NULL;
     if (a->ndim != 2) return ct_error(CT_ERR_SHAPE, "mm: self must be a matrix");
     if (b->ndim != 2) return ct_error(CT_ERR_SHAPE, "mm: mat2 must be a matrix");
@@ -200,7 +200,7 @@ static ct_tensor *dot_impl(const char *op, const ct_tensor *a, const ct_tensor *
     return out;
 }
 
-ct_tensor *ct_dot(const ct_tensor *a, const ct_tensor *b) {
+ct_tensor *ct__dot(const ct_tensor *a, const ct_tensor *b) {
     if (!CT__CHECK("dot", a, b) || !ct__check_same_device("dot", 2, (const ct_tensor *const[]){a, b})) return NULL;
     if (a->ndim != 1 || b->ndim != 1)
         return ct_error(CT_ERR_SHAPE, "dot: 1D tensors expected, but got %dD and %dD tensors", a->ndim, b->ndim);
@@ -220,14 +220,14 @@ static ct_tensor *mv_impl(const char *op, const ct_tensor *a, const ct_tensor *v
     return out;
 }
 
-ct_tensor *ct_mv(const ct_tensor *a, const ct_tensor *v) {
+ct_tensor *ct__mv(const ct_tensor *a, const ct_tensor *v) {
     if (!CT__CHECK("mv", a, v) || !ct__check_same_device("mv", 2, (const ct_tensor *const[]){a, v})) return NULL;
     if (a->ndim != 2 || v->ndim != 1)
         return ct_error(CT_ERR_SHAPE, "mv: vector + matrix @ vector expected, got 1, %d, %d", a->ndim, v->ndim);
     return mv_impl("mv", a, v);
 }
 
-ct_tensor *ct_outer(const ct_tensor *a, const ct_tensor *b) {
+ct_tensor *ct__outer(const ct_tensor *a, const ct_tensor *b) {
     if (!CT__CHECK("outer", a, b) || !ct__check_same_device("outer", 2, (const ct_tensor *const[]){a, b}))
         return NULL;
     if (a->ndim != 1) return ct_error(CT_ERR_SHAPE, "outer: Expected 1-D argument self, but got %d-D", a->ndim);
@@ -262,12 +262,12 @@ static ct_tensor *bmm_checks(const char *op, const ct_tensor *a, const ct_tensor
     return (ct_tensor *)a; /* any non-NULL: checks passed */
 }
 
-ct_tensor *ct_bmm(const ct_tensor *a, const ct_tensor *b) {
+ct_tensor *ct__bmm(const ct_tensor *a, const ct_tensor *b) {
     if (!bmm_checks("bmm", a, b)) return NULL;
     return gemm_op("bmm", a, b, NULL, 1, 0);
 }
 
-ct_tensor *ct_addmm_opt(const ct_tensor *input, const ct_tensor *a, const ct_tensor *b, ct_addmm_opts opts) {
+ct_tensor *ct__addmm_opt(const ct_tensor *input, const ct_tensor *a, const ct_tensor *b, ct_addmm_opts opts) {
     if (!CT__CHECK("addmm", input, a, b) ||
         !ct__check_same_device("addmm", 3, (const ct_tensor *const[]){input, a, b}))
         return NULL;
@@ -281,7 +281,7 @@ ct_tensor *ct_addmm_opt(const ct_tensor *input, const ct_tensor *a, const ct_ten
     return gemm_op("addmm", a, b, input, opts.alpha, opts.beta);
 }
 
-ct_tensor *ct_baddbmm_opt(const ct_tensor *input, const ct_tensor *a, const ct_tensor *b, ct_addmm_opts opts) {
+ct_tensor *ct__baddbmm_opt(const ct_tensor *input, const ct_tensor *a, const ct_tensor *b, ct_addmm_opts opts) {
     if (!CT__CHECK("baddbmm", input, a, b) ||
         !ct__check_same_device("baddbmm", 3, (const ct_tensor *const[]){input, a, b}))
         return NULL;
@@ -297,7 +297,7 @@ static bool rows_fold(const ct_tensor *a) {
     return true;
 }
 
-ct_tensor *ct_matmul(const ct_tensor *a, const ct_tensor *b) {
+ct_tensor *ct__matmul(const ct_tensor *a, const ct_tensor *b) {
     if (!CT__CHECK("matmul", a, b) || !ct__check_same_device("matmul", 2, (const ct_tensor *const[]){a, b}))
         return NULL;
     int na = a->ndim, nb = b->ndim;

@@ -32,7 +32,7 @@ static bool fill_borders(ct_tensor *full, int d, int64_t l, int64_t c, int64_t r
     return ok;
 }
 
-ct_tensor *ct_pad_opt(const ct_tensor *t, ct_shape pads, ct_pad_opts opts) {
+ct_tensor *ct__pad_opt(const ct_tensor *t, ct_shape pads, ct_pad_opts opts) {
     if (!CT__CHECK("pad", t)) return NULL;
     if (opts.mode < CT_PAD_CONSTANT || opts.mode > CT_PAD_CIRCULAR)
         return ct_error(CT_ERR_ARG, "pad: invalid padding mode %d", (int)opts.mode);

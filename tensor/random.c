@@ -151,7 +151,7 @@ ct_tensor *ct_randn_like_opt(const ct_tensor *t, ct_tensor_opts opts) {
     return normal_new("randn_like", ct_shape_of(t), 0, 1, opts, t->dtype);
 }
 
-ct_tensor *ct_uniform_(ct_tensor *t, double low, double high) {
+ct_tensor *ct__uniform_(ct_tensor *t, double low, double high) {
     if (!CT__CHECK("uniform_", t)) return NULL;
     if (!(low <= high))
         return ct_error(CT_ERR_ARG,
@@ -163,7 +163,7 @@ ct_tensor *ct_uniform_(ct_tensor *t, double low, double high) {
     return t;
 }
 
-ct_tensor *ct_normal_(ct_tensor *t, double mean, double std) {
+ct_tensor *ct__normal_(ct_tensor *t, double mean, double std) {
     if (!CT__CHECK("normal_", t)) return NULL;
     if (!(std >= 0)) return ct_error(CT_ERR_ARG, "normal_: normal expects std >= 0.0, but found std %g", std);
     if (!check_floating("normal_", t->dtype, "normal_kernel_cpu")) return NULL;

@@ -191,10 +191,10 @@ static ct_tensor *sum_prod(const char *op, int kind, const ct_tensor *t, ct_redu
     return reduce_run(t, &opts, &rq, true, NULL);
 }
 
-ct_tensor *ct_sum_opt(const ct_tensor *t, ct_reduce_opts opts) { return sum_prod("sum", CT__RED_SUM, t, opts); }
-ct_tensor *ct_prod_opt(const ct_tensor *t, ct_reduce_opts opts) { return sum_prod("prod", CT__RED_PROD, t, opts); }
+ct_tensor *ct__sum_opt(const ct_tensor *t, ct_reduce_opts opts) { return sum_prod("sum", CT__RED_SUM, t, opts); }
+ct_tensor *ct__prod_opt(const ct_tensor *t, ct_reduce_opts opts) { return sum_prod("prod", CT__RED_PROD, t, opts); }
 
-ct_tensor *ct_mean_opt(const ct_tensor *t, ct_reduce_opts opts) {
+ct_tensor *ct__mean_opt(const ct_tensor *t, ct_reduce_opts opts) {
     if (!CT__CHECK("mean", t) || !check_dtype_opt("mean", opts.dtype)) return NULL;
     ct_dtype out = t->dtype;
     if (opts.dtype != CT_DTYPE_DEFAULT) {
@@ -225,10 +225,10 @@ static ct_tensor *extreme(const char *op, int kind, const ct_tensor *t, ct_reduc
     return reduce_run(t, &opts, &rq, true, NULL);
 }
 
-ct_tensor *ct_amax_opt(const ct_tensor *t, ct_reduce_opts opts) { return extreme("amax", CT__RED_MAX, t, opts); }
-ct_tensor *ct_amin_opt(const ct_tensor *t, ct_reduce_opts opts) { return extreme("amin", CT__RED_MIN, t, opts); }
-ct_tensor *ct_max(const ct_tensor *t) { return extreme("max", CT__RED_MAX, t, CT__ROPTS()); }
-ct_tensor *ct_min(const ct_tensor *t) { return extreme("min", CT__RED_MIN, t, CT__ROPTS()); }
+ct_tensor *ct__amax_opt(const ct_tensor *t, ct_reduce_opts opts) { return extreme("amax", CT__RED_MAX, t, opts); }
+ct_tensor *ct__amin_opt(const ct_tensor *t, ct_reduce_opts opts) { return extreme("amin", CT__RED_MIN, t, opts); }
+ct_tensor *ct__max(const ct_tensor *t) { return extreme("max", CT__RED_MAX, t, CT__ROPTS()); }
+ct_tensor *ct__min(const ct_tensor *t) { return extreme("min", CT__RED_MIN, t, CT__ROPTS()); }
 
 static ct_tensor *extreme_dim(const char *op, int kind, const ct_tensor *t, int dim, bool keepdim,
                               ct_tensor **indices) {
@@ -246,10 +246,10 @@ static ct_tensor *extreme_dim(const char *op, int kind, const ct_tensor *t, int 
     return values;
 }
 
-ct_tensor *ct_max_dim(const ct_tensor *t, int dim, bool keepdim, ct_tensor **indices) {
+ct_tensor *ct__max_dim(const ct_tensor *t, int dim, bool keepdim, ct_tensor **indices) {
     return extreme_dim("max", CT__RED_MAX, t, dim, keepdim, indices);
 }
-ct_tensor *ct_min_dim(const ct_tensor *t, int dim, bool keepdim, ct_tensor **indices) {
+ct_tensor *ct__min_dim(const ct_tensor *t, int dim, bool keepdim, ct_tensor **indices) {
     return extreme_dim("min", CT__RED_MIN, t, dim, keepdim, indices);
 }
 
@@ -288,10 +288,10 @@ static ct_tensor *var_std(const char *op, const ct_tensor *t, ct_reduce_opts opt
     return reduce_run(t, &opts, &rq, true, NULL);
 }
 
-ct_tensor *ct_var_opt(const ct_tensor *t, ct_reduce_opts opts) { return var_std("var", t, opts, false); }
-ct_tensor *ct_std_opt(const ct_tensor *t, ct_reduce_opts opts) { return var_std("std", t, opts, true); }
+ct_tensor *ct__var_opt(const ct_tensor *t, ct_reduce_opts opts) { return var_std("var", t, opts, false); }
+ct_tensor *ct__std_opt(const ct_tensor *t, ct_reduce_opts opts) { return var_std("std", t, opts, true); }
 
-ct_tensor *ct_norm_opt(const ct_tensor *t, ct_reduce_opts opts) {
+ct_tensor *ct__norm_opt(const ct_tensor *t, ct_reduce_opts opts) {
     if (!CT__CHECK("norm", t) || !check_dtype_opt("norm", opts.dtype)) return NULL;
     if (!ct_dtype_is_floating(t->dtype))
         return ct_error(CT_ERR_DTYPE, "norm(): input dtype should be either floating point or complex. Got %s instead.",
@@ -308,7 +308,7 @@ ct_tensor *ct_norm_opt(const ct_tensor *t, ct_reduce_opts opts) {
     return reduce_run(t, &opts, &rq, true, NULL);
 }
 
-ct_tensor *ct_logsumexp_opt(const ct_tensor *t, ct_reduce_opts opts) {
+ct_tensor *ct__logsumexp_opt(const ct_tensor *t, ct_reduce_opts opts) {
     if (!CT__CHECK("logsumexp", t)) return NULL;
     /* Integers give the default float dtype, as torch.logsumexp. */
     ct_dtype out = ct_dtype_is_floating(t->dtype) ? t->dtype : ct_get_default_dtype();

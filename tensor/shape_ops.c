@@ -7,7 +7,7 @@
 /* PyTorch skips legacy empty tensors (1-D of size 0) in cat, whatever their "shape" elsewhere. */
 static bool cat_skipped(const ct_tensor *t) { return t->ndim == 1 && t->shape[0] == 0; }
 
-ct_tensor *ct_cat(ct_tensor_list tensors, int dim) {
+ct_tensor *ct__cat(ct_tensor_list tensors, int dim) {
     if (tensors.n <= 0 || !tensors.items) return ct_error(CT_ERR_ARG, "torch.cat(): expected a non-empty list of Tensors");
     if (!ct__check_not_null("cat", tensors.n, (const ct_tensor *const *)tensors.items)) return NULL;
     const ct_tensor *const *ts = (const ct_tensor *const *)tensors.items;
@@ -60,7 +60,7 @@ ct_tensor *ct_cat(ct_tensor_list tensors, int dim) {
     return out;
 }
 
-ct_tensor *ct_stack(ct_tensor_list tensors, int dim) {
+ct_tensor *ct__stack(ct_tensor_list tensors, int dim) {
     if (tensors.n <= 0 || !tensors.items) return ct_error(CT_ERR_ARG, "stack expects a non-empty TensorList");
     if (!ct__check_not_null("stack", tensors.n, (const ct_tensor *const *)tensors.items)) return NULL;
     const ct_tensor *const *ts = (const ct_tensor *const *)tensors.items;
@@ -104,7 +104,7 @@ static ct_tensor_list pieces(const ct_tensor *t, int d, int n, const int64_t *si
     return (ct_tensor_list){n, (ct_tensor *const *)items};
 }
 
-ct_tensor_list ct_split(const ct_tensor *t, int64_t split_size, int dim) {
+ct_tensor_list ct__split(const ct_tensor *t, int64_t split_size, int dim) {
     if (!CT__CHECK("split", t)) return no_list;
     if (t->ndim == 0) return ct_error(CT_ERR_SHAPE, "split expects at least a 1-dimensional tensor"), no_list;
     int d = ct__wrap_dim("split", dim, t->ndim);
@@ -124,7 +124,7 @@ ct_tensor_list ct_split(const ct_tensor *t, int64_t split_size, int dim) {
     return pieces(t, d, (int)n, NULL, split_size);
 }
 
-ct_tensor_list ct_split_sizes(const ct_tensor *t, ct_shape sizes, int dim) {
+ct_tensor_list ct__split_sizes(const ct_tensor *t, ct_shape sizes, int dim) {
     if (!CT__CHECK("split_with_sizes", t)) return no_list;
     if (t->ndim == 0) return ct_error(CT_ERR_SHAPE, "split expects at least a 1-dimensional tensor"), no_list;
     int d = ct__wrap_dim("split_with_sizes", dim, t->ndim);
@@ -150,7 +150,7 @@ ct_tensor_list ct_split_sizes(const ct_tensor *t, ct_shape sizes, int dim) {
     return pieces(t, d, sizes.ndim, sizes.d, 0);
 }
 
-ct_tensor_list ct_chunk(const ct_tensor *t, int64_t chunks, int dim) {
+ct_tensor_list ct__chunk(const ct_tensor *t, int64_t chunks, int dim) {
     if (!CT__CHECK("chunk", t)) return no_list;
     if (t->ndim == 0) return ct_error(CT_ERR_SHAPE, "chunk expects at least a 1-dimensional tensor"), no_list;
     if (chunks <= 0)
@@ -168,7 +168,7 @@ ct_tensor_list ct_chunk(const ct_tensor *t, int64_t chunks, int dim) {
     return ct_split(t, (size + chunks - 1) / chunks, d);
 }
 
-ct_tensor_list ct_unbind(const ct_tensor *t, int dim) {
+ct_tensor_list ct__unbind(const ct_tensor *t, int dim) {
     if (!CT__CHECK("unbind", t)) return no_list;
     if (t->ndim == 0) return ct_error(CT_ERR_INDEX, "unbind: Dimension specified as %d but tensor has no dimensions", dim), no_list;
     int d = ct__wrap_dim("unbind", dim, t->ndim);

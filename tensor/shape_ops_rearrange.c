@@ -5,7 +5,7 @@
 
 #include <string.h>
 
-ct_tensor *ct_repeat(const ct_tensor *t, ct_shape repeats) {
+ct_tensor *ct__repeat(const ct_tensor *t, ct_shape repeats) {
     if (!CT__CHECK("repeat", t)) return NULL;
     if (repeats.ndim < t->ndim)
         return ct_error(CT_ERR_SHAPE, "repeat: Number of dimensions of repeat dims can not be smaller than number of "
@@ -49,7 +49,7 @@ ct_tensor *ct_repeat(const ct_tensor *t, ct_shape repeats) {
     return out;
 }
 
-ct_tensor *ct_tile(const ct_tensor *t, ct_shape reps) {
+ct_tensor *ct__tile(const ct_tensor *t, ct_shape reps) {
     if (!CT__CHECK("tile", t)) return NULL;
     if (reps.ndim < 0 || reps.ndim > CT_MAX_DIMS) return ct_error(CT_ERR_SHAPE, "tile: at most %d dims", CT_MAX_DIMS);
     /* numpy.tile: fewer reps than dims means leading ones. */
@@ -75,7 +75,7 @@ static bool dim_flags(const char *op, ct_dims dims, int ndim, bool *flags) {
     return true;
 }
 
-ct_tensor *ct_flip(const ct_tensor *t, ct_dims dims) {
+ct_tensor *ct__flip(const ct_tensor *t, ct_dims dims) {
     if (!CT__CHECK("flip", t)) return NULL;
     bool flags[CT_MAX_DIMS];
     if (!dim_flags("flip", dims, t->ndim, flags)) return NULL;
@@ -117,7 +117,7 @@ static bool roll_into(ct_tensor *out, const ct_tensor *t, const roll_dim *rd, in
     return true;
 }
 
-ct_tensor *ct_roll(const ct_tensor *t, ct_shape shifts, ct_dims dims) {
+ct_tensor *ct__roll(const ct_tensor *t, ct_shape shifts, ct_dims dims) {
     if (!CT__CHECK("roll", t)) return NULL;
     if (shifts.ndim <= 0) return ct_error(CT_ERR_ARG, "roll: `shifts` required");
     if ((dims.ndim == 0 && shifts.ndim != 1) || (dims.ndim != 0 && dims.ndim != shifts.ndim))
@@ -191,5 +191,5 @@ static ct_tensor *triangle(const char *op, const ct_tensor *t, int64_t diagonal,
     return out;
 }
 
-ct_tensor *ct_tril(const ct_tensor *t, int64_t diagonal) { return triangle("tril", t, diagonal, true); }
-ct_tensor *ct_triu(const ct_tensor *t, int64_t diagonal) { return triangle("triu", t, diagonal, false); }
+ct_tensor *ct__tril(const ct_tensor *t, int64_t diagonal) { return triangle("tril", t, diagonal, true); }
+ct_tensor *ct__triu(const ct_tensor *t, int64_t diagonal) { return triangle("triu", t, diagonal, false); }

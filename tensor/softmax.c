@@ -18,10 +18,10 @@ static ct_tensor *softmax_common(const char *op, const char *kernel_name, int ki
     return out;
 }
 
-ct_tensor *ct_softmax(const ct_tensor *t, int dim) {
+ct_tensor *ct__softmax(const ct_tensor *t, int dim) {
     return softmax_common("softmax", "softmax_kernel_impl", CT__ROW_SOFTMAX, t, dim);
 }
 
-ct_tensor *ct_log_softmax(const ct_tensor *t, int dim) {
+ct_tensor *ct__log_softmax(const ct_tensor *t, int dim) {
     return softmax_common("log_softmax", "log_softmax_kernel_impl", CT__ROW_LOG_SOFTMAX, t, dim);
 }

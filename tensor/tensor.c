@@ -5,8 +5,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+_Thread_local bool ct__inference_mode;
+
 static void tensor_destroy(ct_object *obj) {
     ct_tensor *t = (ct_tensor *)obj;
+    /* Nodes and autograd metadata are objects too; the tensor holds one reference to each. */
+    ct_release(t->grad_fn);
+    ct_release(t->autograd);
     ct__storage_release(t->storage);
     free(t);
 }
@@ -27,8 +32,9 @@ void ct__contiguous_strides(const int64_t *shape, int ndim, int64_t *stride) {
     }
 }
 
-static ct_tensor *tensor_alloc(ct_storage *storage, const int64_t *shape, const int64_t *stride, int ndim,
-                               int64_t offset, ct_dtype dtype) {
+/* A header with one reference owned by the caller (in no scope). */
+static ct_tensor *tensor_alloc_unscoped(ct_storage *storage, const int64_t *shape, const int64_t *stride, int ndim,
+                                        int64_t offset, ct_dtype dtype) {
     ct_tensor *t = malloc(sizeof *t);
     if (!t) return ct_error(CT_ERR_OOM, "CPU out of memory allocating a tensor header");
     ct_object_init(&t->header, &tensor_type);
@@ -37,11 +43,21 @@ static ct_tensor *tensor_alloc(ct_storage *storage, const int64_t *shape, const 
     t->ndim = ndim;
     t->dtype = dtype;
     t->wrapped_number = false;
+    t->requires_grad = false;
+    t->is_view = false;
+    t->is_inference = ct__inference_mode;
+    t->grad_fn = NULL;
+    t->autograd = NULL;
     if (ndim) {
         memcpy(t->shape, shape, (size_t)ndim * sizeof *shape);
         memcpy(t->stride, stride, (size_t)ndim * sizeof *stride);
     }
-    return ct_scope_own(t);
+    return t;
+}
+
+static ct_tensor *tensor_alloc(ct_storage *storage, const int64_t *shape, const int64_t *stride, int ndim,
+                               int64_t offset, ct_dtype dtype) {
+    return ct_scope_own(tensor_alloc_unscoped(storage, shape, stride, ndim, offset, dtype));
 }
 
 ct_tensor *ct__tensor_new(const int64_t *shape, int ndim, ct_dtype dtype, ct_device device) {
@@ -68,7 +84,20 @@ ct_tensor *ct__tensor_view(const ct_tensor *base, const int64_t *shape, const in
     atomic_fetch_add_explicit(&base->storage->refcount, 1, memory_order_relaxed);
     ct_tensor *t = tensor_alloc(base->storage, shape, stride, ndim, offset, base->dtype);
     if (!t) ct__storage_release(base->storage);
+    else t->is_view = true;
     return t;
+}
+
+ct_tensor *ct__tensor_alias_unscoped(const ct_tensor *t) {
+    atomic_fetch_add_explicit(&t->storage->refcount, 1, memory_order_relaxed);
+    ct_tensor *a = tensor_alloc_unscoped(t->storage, t->shape, t->stride, t->ndim, t->offset, t->dtype);
+    if (!a) {
+        ct__storage_release(t->storage);
+        return NULL;
+    }
+    a->is_view = true;
+    a->wrapped_number = t->wrapped_number;
+    return a;
 }
 
 bool ct__is_contiguous(const ct_tensor *t) {

@@ -6,6 +6,7 @@
 #include "../core/core_impl.h"
 #include "ctorch/tensor.h"
 #include "dtype_impl.h"
+#include "native_impl.h"
 
 #include <string.h>
 
@@ -31,7 +32,18 @@ struct ct_tensor {
     bool wrapped_number;
     int64_t shape[CT_MAX_DIMS];
     int64_t stride[CT_MAX_DIMS]; /* in elements */
+    /* Autograd (DESIGN §5), maintained by autograd/; the tensor layer only releases them. A leaf
+     * requires grad when the user asked; a non-leaf exactly when grad_fn is set. */
+    bool requires_grad;
+    bool is_view;      /* shares another tensor's storage (made by a view op, alias or detach) */
+    bool is_inference; /* created in inference mode: never recorded in a graph */
+    struct ct_node *grad_fn;         /* the node that computes this tensor's gradient's consumers */
+    struct ct_autograd_meta *autograd; /* .grad, hooks, retain_grad; NULL until first needed */
 };
+
+/* Inference mode, thread-local (autograd/grad_mode.c sets it): tensors created while it is on are
+ * marked is_inference. */
+extern _Thread_local bool ct__inference_mode;
 
 /* ---- storage (storage.c) ---- */
 ct_storage *ct__storage_new(size_t nbytes, ct_device device);
@@ -43,6 +55,9 @@ ct_tensor *ct__tensor_new(const int64_t *shape, int ndim, ct_dtype dtype, ct_dev
 /* A new view of base's storage, owned by the innermost scope. */
 ct_tensor *ct__tensor_view(const ct_tensor *base, const int64_t *shape, const int64_t *stride, int ndim,
                            int64_t offset);
+/* A new header on t's storage and geometry with no autograd state, owned by the caller (one
+ * reference, in no scope): autograd saves tensors this way. */
+ct_tensor *ct__tensor_alias_unscoped(const ct_tensor *t);
 static inline char *ct__data(const ct_tensor *t) {
     return (char *)t->storage->data + t->offset * (int64_t)ct_dtype_size(t->dtype);
 }

@@ -78,7 +78,7 @@ static bool view_strides(const ct_tensor *t, const ct_shape *shape, int64_t *str
     return true;
 }
 
-ct_tensor *ct_view(const ct_tensor *t, ct_shape shape) {
+ct_tensor *ct__view(const ct_tensor *t, ct_shape shape) {
     if (!CT__CHECK("view", t)) return NULL;
     if (!infer_shape("view", t, &shape)) return NULL;
     int64_t stride[CT_MAX_DIMS];
@@ -89,7 +89,7 @@ ct_tensor *ct_view(const ct_tensor *t, ct_shape shape) {
     return make_view(t, shape.d, stride, shape.ndim, t->offset);
 }
 
-ct_tensor *ct_reshape(const ct_tensor *t, ct_shape shape) {
+ct_tensor *ct__reshape(const ct_tensor *t, ct_shape shape) {
     if (!CT__CHECK("reshape", t)) return NULL;
     if (!infer_shape("reshape", t, &shape)) return NULL;
     int64_t stride[CT_MAX_DIMS];
@@ -105,7 +105,7 @@ ct_tensor *ct_reshape(const ct_tensor *t, ct_shape shape) {
     return out;
 }
 
-ct_tensor *ct_permute(const ct_tensor *t, ct_dims dims) {
+ct_tensor *ct__permute(const ct_tensor *t, ct_dims dims) {
     if (!CT__CHECK("permute", t)) return NULL;
     if (dims.ndim != t->ndim)
         return ct_error(CT_ERR_SHAPE,
@@ -125,7 +125,7 @@ ct_tensor *ct_permute(const ct_tensor *t, ct_dims dims) {
     return make_view(t, shape, stride, t->ndim, t->offset);
 }
 
-ct_tensor *ct_transpose(const ct_tensor *t, int dim0, int dim1) {
+ct_tensor *ct__transpose(const ct_tensor *t, int dim0, int dim1) {
     if (!CT__CHECK("transpose", t)) return NULL;
     int a = ct__wrap_dim("transpose", dim0, t->ndim), b = a < 0 ? -1 : ct__wrap_dim("transpose", dim1, t->ndim);
     if (b < 0) return NULL;
@@ -138,13 +138,13 @@ ct_tensor *ct_transpose(const ct_tensor *t, int dim0, int dim1) {
     return make_view(t, shape, stride, t->ndim, t->offset);
 }
 
-ct_tensor *ct_t(const ct_tensor *t) {
+ct_tensor *ct__t(const ct_tensor *t) {
     if (!CT__CHECK("t", t)) return NULL;
     if (t->ndim > 2) return ct_error(CT_ERR_SHAPE, "t() expects a tensor with <= 2 dimensions, but self is %dD", t->ndim);
     return t->ndim < 2 ? make_view(t, t->shape, t->stride, t->ndim, t->offset) : ct_transpose(t, 0, 1);
 }
 
-ct_tensor *ct_movedim(const ct_tensor *t, int source, int destination) {
+ct_tensor *ct__movedim(const ct_tensor *t, int source, int destination) {
     if (!CT__CHECK("movedim", t)) return NULL;
     int s = ct__wrap_dim("movedim", source, t->ndim), d = s < 0 ? -1 : ct__wrap_dim("movedim", destination, t->ndim);
     if (d < 0) return NULL;
@@ -161,7 +161,7 @@ ct_tensor *ct_movedim(const ct_tensor *t, int source, int destination) {
     return ct_permute(t, order);
 }
 
-ct_tensor *ct_expand(const ct_tensor *t, ct_shape shape) {
+ct_tensor *ct__expand(const ct_tensor *t, ct_shape shape) {
     if (!CT__CHECK("expand", t)) return NULL;
     if (shape.ndim < t->ndim)
         return ct_error(CT_ERR_SHAPE,
@@ -201,14 +201,14 @@ ct_tensor *ct_expand(const ct_tensor *t, ct_shape shape) {
     return make_view(t, out_shape, stride, shape.ndim, t->offset);
 }
 
-ct_tensor *ct_broadcast_to(const ct_tensor *t, ct_shape shape) { return ct_expand(t, shape); }
+ct_tensor *ct__broadcast_to(const ct_tensor *t, ct_shape shape) { return ct_expand(t, shape); }
 
-ct_tensor *ct_expand_as(const ct_tensor *t, const ct_tensor *other) {
+ct_tensor *ct__expand_as(const ct_tensor *t, const ct_tensor *other) {
     if (!CT__CHECK("expand_as", t, other)) return NULL;
     return ct_expand(t, ct_shape_of(other));
 }
 
-ct_tensor *ct_slice(const ct_tensor *t, int dim, int64_t start, int64_t end, int64_t step) {
+ct_tensor *ct__slice(const ct_tensor *t, int dim, int64_t start, int64_t end, int64_t step) {
     if (!CT__CHECK("slice", t)) return NULL;
     if (t->ndim == 0) return ct_error(CT_ERR_INDEX, "slice: cannot slice a 0-d tensor");
     int d = ct__wrap_dim("slice", dim, t->ndim);
@@ -229,7 +229,7 @@ ct_tensor *ct_slice(const ct_tensor *t, int dim, int64_t start, int64_t end, int
     return make_view(t, shape, stride, t->ndim, t->offset + start * t->stride[d]);
 }
 
-ct_tensor *ct_narrow(const ct_tensor *t, int dim, int64_t start, int64_t length) {
+ct_tensor *ct__narrow(const ct_tensor *t, int dim, int64_t start, int64_t length) {
     if (!CT__CHECK("narrow", t)) return NULL;
     if (t->ndim == 0) return ct_error(CT_ERR_INDEX, "narrow() cannot be applied to a 0-dim tensor.");
     int d = ct__wrap_dim("narrow", dim, t->ndim);
@@ -245,7 +245,7 @@ ct_tensor *ct_narrow(const ct_tensor *t, int dim, int64_t start, int64_t length)
     return ct_slice(t, d, start, start + length, 1);
 }
 
-ct_tensor *ct_select(const ct_tensor *t, int dim, int64_t index) {
+ct_tensor *ct__select(const ct_tensor *t, int dim, int64_t index) {
     if (!CT__CHECK("select", t)) return NULL;
     if (t->ndim == 0) return ct_error(CT_ERR_INDEX, "select() cannot be applied to a 0-dim tensor.");
     int d = ct__wrap_dim("select", dim, t->ndim);
@@ -264,7 +264,7 @@ ct_tensor *ct_select(const ct_tensor *t, int dim, int64_t index) {
     return make_view(t, shape, stride, t->ndim - 1, t->offset + index * t->stride[d]);
 }
 
-ct_tensor *ct_squeeze(const ct_tensor *t) {
+ct_tensor *ct__squeeze(const ct_tensor *t) {
     if (!CT__CHECK("squeeze", t)) return NULL;
     int64_t shape[CT_MAX_DIMS], stride[CT_MAX_DIMS];
     int n = 0;
@@ -276,7 +276,7 @@ ct_tensor *ct_squeeze(const ct_tensor *t) {
     return make_view(t, shape, stride, n, t->offset);
 }
 
-ct_tensor *ct_squeeze_dim(const ct_tensor *t, int dim) {
+ct_tensor *ct__squeeze_dim(const ct_tensor *t, int dim) {
     if (!CT__CHECK("squeeze", t)) return NULL;
     int d = ct__wrap_dim("squeeze", dim, t->ndim);
     if (d < 0) return NULL;
@@ -284,7 +284,7 @@ ct_tensor *ct_squeeze_dim(const ct_tensor *t, int dim) {
     return ct_select(t, d, 0);
 }
 
-ct_tensor *ct_unsqueeze(const ct_tensor *t, int dim) {
+ct_tensor *ct__unsqueeze(const ct_tensor *t, int dim) {
     if (!CT__CHECK("unsqueeze", t)) return NULL;
     if (t->ndim >= CT_MAX_DIMS) return ct_error(CT_ERR_SHAPE, "unsqueeze: at most %d dimensions", CT_MAX_DIMS);
     int d = ct__wrap_dim("unsqueeze", dim, t->ndim + 1);
@@ -302,7 +302,7 @@ ct_tensor *ct_unsqueeze(const ct_tensor *t, int dim) {
     return make_view(t, shape, stride, t->ndim + 1, t->offset);
 }
 
-ct_tensor *ct_flatten3(const ct_tensor *t, int start_dim, int end_dim) {
+ct_tensor *ct__flatten3(const ct_tensor *t, int start_dim, int end_dim) {
     if (!CT__CHECK("flatten", t)) return NULL;
     int s = ct__wrap_dim("flatten", start_dim, t->ndim), e = s < 0 ? -1 : ct__wrap_dim("flatten", end_dim, t->ndim);
     if (e < 0) return NULL;
@@ -319,7 +319,7 @@ ct_tensor *ct_flatten3(const ct_tensor *t, int start_dim, int end_dim) {
     return ct_reshape(t, shape);
 }
 
-ct_tensor *ct_unflatten(const ct_tensor *t, int dim, ct_shape sizes) {
+ct_tensor *ct__unflatten(const ct_tensor *t, int dim, ct_shape sizes) {
     if (!CT__CHECK("unflatten", t)) return NULL;
     int d = ct__wrap_dim("unflatten", dim, t->ndim);
     if (d < 0) return NULL;
@@ -354,9 +354,9 @@ ct_tensor *ct_unflatten(const ct_tensor *t, int dim, ct_shape sizes) {
     return ct_view(t, shape);
 }
 
-ct_tensor *ct_ravel(const ct_tensor *t) { return ct_reshape(t, CT_SHAPE(-1)); }
+ct_tensor *ct__ravel(const ct_tensor *t) { return ct_reshape(t, CT_SHAPE(-1)); }
 
-ct_tensor *ct_unfold(const ct_tensor *t, int dim, int64_t size, int64_t step) {
+ct_tensor *ct__unfold(const ct_tensor *t, int dim, int64_t size, int64_t step) {
     if (!CT__CHECK("unfold", t)) return NULL;
     int d = ct__wrap_dim("unfold", dim, t->ndim);
     if (d < 0) return NULL;
@@ -379,7 +379,7 @@ ct_tensor *ct_unfold(const ct_tensor *t, int dim, int64_t size, int64_t step) {
     return make_view(t, shape, stride, nd + 1, t->offset);
 }
 
-ct_tensor *ct_diagonal(const ct_tensor *t, int64_t offset, int dim1, int dim2) {
+ct_tensor *ct__diagonal(const ct_tensor *t, int64_t offset, int dim1, int dim2) {
     if (!CT__CHECK("diagonal", t)) return NULL;
     int a = ct__wrap_dim("diagonal", dim1, t->ndim), b = a < 0 ? -1 : ct__wrap_dim("diagonal", dim2, t->ndim);
     if (b < 0) return NULL;
@@ -406,7 +406,7 @@ ct_tensor *ct_diagonal(const ct_tensor *t, int64_t offset, int dim1, int dim2) {
     return make_view(t, shape, stride, n, start);
 }
 
-ct_tensor *ct_as_strided(const ct_tensor *t, ct_shape shape, ct_shape stride, int64_t storage_offset) {
+ct_tensor *ct__as_strided(const ct_tensor *t, ct_shape shape, ct_shape stride, int64_t storage_offset) {
     if (!CT__CHECK("as_strided", t)) return NULL;
     if (!ct__check_shape("as_strided", &shape)) return NULL;
     if (stride.ndim != shape.ndim)
@@ -432,7 +432,7 @@ ct_tensor *ct_as_strided(const ct_tensor *t, ct_shape shape, ct_shape stride, in
     return make_view(t, shape.d, stride.d, shape.ndim, storage_offset);
 }
 
-ct_tensor *ct_alias(const ct_tensor *t) {
+ct_tensor *ct__alias(const ct_tensor *t) {
     if (!CT__CHECK("alias", t)) return NULL;
     return make_view(t, t->shape, t->stride, t->ndim, t->offset);
 }

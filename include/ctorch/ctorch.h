@@ -4,5 +4,6 @@
 
 #include "ctorch/core.h"
 #include "ctorch/tensor.h"
+#include "ctorch/autograd.h"
 
 #endif /* CTORCH_H */

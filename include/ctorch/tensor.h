@@ -91,6 +91,7 @@ typedef struct ct_tensor_list {
 } ct_tensor_list;
 #define CT_TENSORS(...)                                                                         \
     ((ct_tensor_list){.n = CT__NARGS(__VA_ARGS__), .items = (ct_tensor *const[]){__VA_ARGS__}})
+#define CT_NO_TENSORS ((ct_tensor_list){.n = 0, .items = NULL})
 
 /* ---- inspection ----------------------------------------------------------------------------- */
 

@@ -147,3 +147,20 @@ int tu_run_gpu(const char *name, const struct CMUnitTest *tests, size_t n) {
     }
     return tu_run(name, tests, n);
 }
+
+void tu_gradcheck(const tu_grad_case *c) {
+    uint64_t state = 0x5eed;
+    double lo = c->lo, hi = c->hi;
+    if (lo == 0 && hi == 0) lo = -2, hi = 2;
+    for (int layout = 0; layout < TU_NUM_WRITABLE_LAYOUTS; layout++) CT_SCOPE {
+        ct_tensor *in[4] = {NULL};
+        for (int i = 0; i < c->n_inputs; i++)
+            in[i] = ct_requires_grad_(tu_random(&state, c->shapes[i], CT_F64, (tu_layout)layout, lo, hi), true);
+        if (!ct_gradcheck(c->fn, c->user, ((ct_tensor_list){.n = c->n_inputs, .items = in})))
+            fail_msg("gradcheck of %s with %s inputs: %s", c->name, tu_layout_names[layout], ct_last_error());
+    }
+}
+
+void tu_gradcheck_table(const tu_grad_case *cases, size_t n) {
+    for (size_t i = 0; i < n; i++) tu_gradcheck(&cases[i]);
+}

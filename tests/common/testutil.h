@@ -41,6 +41,23 @@ int64_t tu_ravel(const int64_t *index, const int64_t *shape, int ndim);
 /* Resident set size of this process in bytes. */
 int64_t tu_rss_bytes(void);
 
+/* A row of a gradient test table (DESIGN §8): fn over n_inputs float64 inputs of these shapes,
+ * values drawn from [lo, hi) (lo == hi == 0 means [-2, 2)). */
+typedef struct tu_grad_case {
+    const char *name;
+    ct_gradcheck_fn fn;
+    void *user;
+    int n_inputs;
+    ct_shape shapes[4];
+    double lo, hi;
+} tu_grad_case;
+/* Asserts ct_gradcheck passes for the case with every input in each non-overlapping layout
+ * (contiguous, transposed, stepped, offset), all inputs requiring grad. */
+void tu_gradcheck(const tu_grad_case *c);
+/* Runs every row of a table through tu_gradcheck. */
+void tu_gradcheck_table(const tu_grad_case *cases, size_t n);
+#define TU_GRADCHECK_TABLE(cases) tu_gradcheck_table((cases), sizeof(cases) / sizeof((cases)[0]))
+
 /* Runs a cmocka group with ctorch set up; returns the process status. */
 int tu_run(const char *name, const struct CMUnitTest *tests, size_t n);
 #define TU_RUN(name, tests) tu_run((name), (tests), sizeof(tests) / sizeof((tests)[0]))
