@@ -14,7 +14,7 @@
  *         CT__AG_BEGIN(ct__mul(a, b), a, b);      // no graph needed: returns the plain result
  *         ct_node *n = CT__AG_RECORD(&mul_node, 0, a, b);
  *         if (n) ct__save(n, a), ct__save(n, b);
- *         return out;
+ *         return ct__ag_result(out);
  *     }
  *
  * Backward functions run with grad mode off and inside a scope the engine closes; they return
@@ -72,6 +72,7 @@ struct ct_node {
     int n_inputs;
     int n_saved;
     bool saved_released; /* backward ran without retain_graph */
+    bool save_failed;    /* ct__save refused a tensor: the op fails (see ct__ag_result) */
     ct_saved saved[CT_NODE_MAX_SAVED];
     /* AccumulateGrad only: the leaf that receives the gradient (one reference). */
     ct_tensor *leaf;
@@ -127,8 +128,13 @@ static inline bool ct__ag_needed(int n, const ct_tensor *const *ts) {
 /* The node now producing out's gradient, or NULL (no error) when nothing is recorded: out is not
  * floating point, is one of the inputs (an op with nothing to do), or on failure (error set). */
 ct_node *ct__record(const ct_node_ops *ops, ct_tensor *out, int n, const ct_tensor *const *inputs, size_t ctx_size);
-/* Keeps t (an input or the node's output) for backward; t may be NULL. Returns its index. */
+/* Keeps t (an input or the node's output) for backward; t may be NULL. Returns its index, or -1
+ * with an error (an inference tensor, out of memory), after which the op must fail: wrappers end
+ * with `return ct__ag_result(out);`. */
 int ct__save(ct_node *node, const ct_tensor *t);
+static inline ct_tensor *ct__ag_result(ct_tensor *out) {
+    return out && out->grad_fn && out->grad_fn->save_failed ? NULL : out;
+}
 /* Frees the saved tensors after a backward without retain_graph. */
 void ct__node_release_saved(ct_node *node);
 static inline const ct_tensor *ct__saved(const ct_node *node, int i) { return node->saved[i].tensor; }

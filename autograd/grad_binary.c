@@ -23,14 +23,14 @@ ct_tensor *ct_add_opt(const ct_tensor *a, const ct_tensor *b, ct_alpha_opts opts
     CT__AG_BEGIN(ct__add_opt(a, b, opts), a, b);
     ct_node *n = CT__AG_RECORD(&add_node, sizeof(alpha_ctx));
     if (n) ((alpha_ctx *)n->ctx)->alpha = opts.alpha;
-    return out;
+    return ct__ag_result(out);
 }
 
 ct_tensor *ct_sub_opt(const ct_tensor *a, const ct_tensor *b, ct_alpha_opts opts) {
     CT__AG_BEGIN(ct__sub_opt(a, b, opts), a, b);
     ct_node *n = CT__AG_RECORD(&sub_node, sizeof(alpha_ctx));
     if (n) ((alpha_ctx *)n->ctx)->alpha = -opts.alpha;
-    return out;
+    return ct__ag_result(out);
 }
 
 /* a*b: d/da = grad*b, d/db = grad*a; each factor is saved only when the other needs it. */
@@ -48,7 +48,7 @@ ct_tensor *ct_mul(const ct_tensor *a, const ct_tensor *b) {
         ct__save(n, ct__needs_grad(n, 1) ? a : NULL);
         ct__save(n, ct__needs_grad(n, 0) ? b : NULL);
     }
-    return out;
+    return ct__ag_result(out);
 }
 
 ct_tensor *ct_div_opt(const ct_tensor *a, const ct_tensor *b, ct_div_opts opts) {

@@ -36,7 +36,7 @@ static void save_reduce_ctx(ct_node *n, const ct_reduce_opts *opts) {
 ct_tensor *ct_sum_opt(const ct_tensor *t, ct_reduce_opts opts) {
     CT__AG_BEGIN(ct__sum_opt(t, opts), t);
     save_reduce_ctx(CT__AG_RECORD(opts.dim.ndim ? &sum_dim_node : &sum_all_node, sizeof(reduce_ctx)), &opts);
-    return out;
+    return ct__ag_result(out);
 }
 
 ct_tensor *ct_mean_opt(const ct_tensor *t, ct_reduce_opts opts) {

@@ -139,6 +139,7 @@ ct_node *ct__record(const ct_node_ops *ops, ct_tensor *out, int n_inputs, const 
 int ct__save(ct_node *n, const ct_tensor *t) {
     int i = n->n_saved;
     if (i == CT_NODE_MAX_SAVED) {
+        n->save_failed = true;
         ct_error(CT_ERR_INTERNAL, "%s: more than %d saved tensors", n->ops->name, CT_NODE_MAX_SAVED);
         return -1;
     }
@@ -146,6 +147,7 @@ int ct__save(ct_node *n, const ct_tensor *t) {
     n->saved[i] = (ct_saved){0};
     if (!t) return i;
     if (t->is_inference && !ct__inference_mode) {
+        n->save_failed = true;
         ct_error(CT_ERR_STATE, "%s: Inference tensors cannot be saved for backward. To work around you can make a "
                                "clone to get a normal tensor and use it in autograd.",
                  n->ops->forward_name ? n->ops->forward_name : n->ops->name);
@@ -154,7 +156,9 @@ int ct__save(ct_node *n, const ct_tensor *t) {
     n->saved[i].tensor = ct__tensor_alias_unscoped(t);
     n->saved[i].version = atomic_load_explicit(&t->storage->version, memory_order_relaxed);
     n->saved[i].producer = t->grad_fn ? t->grad_fn->ops->name : NULL;
-    return n->saved[i].tensor ? i : -1;
+    if (n->saved[i].tensor) return i;
+    n->save_failed = true;
+    return -1;
 }
 
 void ct__node_release_saved(ct_node *n) {

@@ -303,7 +303,7 @@ const char *ct_str(const ct_tensor *t) {
     strbuf b = {0};
     bool ok = true;
     CT_SCOPE {
-        const ct_tensor *host = ct__is_cpu(t) ? t : ct_to(t, CT_CPU);
+        const ct_tensor *host = ct__is_cpu(t) ? t : ct__to(t, CT_CPU);
         if (!host) {
             ok = false;
             break;

@@ -219,7 +219,7 @@ double ct_get(const ct_tensor *t, ct_shape index) {
     /* Device memory: bring over just this element, as a 0-d view. */
     double v = NAN;
     CT_SCOPE {
-        ct_tensor *one = ct_to(ct__tensor_view(t, NULL, NULL, 0, offset), CT_CPU);
+        ct_tensor *one = ct__to(ct__tensor_view(t, NULL, NULL, 0, offset), CT_CPU);
         if (one) v = ct__load_f64(ct__data(one), one->dtype);
     }
     return v;
@@ -246,7 +246,7 @@ bool ct_copy_to_f64(const ct_tensor *t, double *out, int64_t n) {
     }
     bool ok = false;
     CT_SCOPE {
-        ct_tensor *c = ct_to(t, CT_CPU);
+        ct_tensor *c = ct__to(t, CT_CPU);
         c = c ? ct__contiguous_as(c, CT_F64) : NULL;
         if (c) {
             memcpy(out, ct__data(c), (size_t)numel * sizeof *out);
