@@ -25,6 +25,7 @@ test: build
 
 demo: build
 	$(BUILD)/examples/tour
+	$(BUILD)/examples/fit_curve
 
 bench: build
 	@scripts/run-bench.sh $(BUILD)
