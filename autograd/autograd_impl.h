@@ -79,6 +79,7 @@ struct ct_node {
     /* Hooks and retain_grad of the tensor this node produced (one reference; NULL if none). */
     struct ct_autograd_meta *output_meta;
     char *anomaly_trace; /* anomaly mode: where the forward op was called (malloc'd) */
+    ct_node *free_next;  /* the freeing work list (node.c) */
     ct_node_run run;
     void *ctx; /* op-specific data, zeroed, in the same allocation */
     ct_edge next[];

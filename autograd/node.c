@@ -29,10 +29,10 @@ ct_autograd_meta *ct__meta(ct_tensor *t) {
 
 /* ---- freeing nodes ------------------------------------------------------------------------------------ */
 /* Releasing the last tensor of a long chain would free its nodes recursively, one stack frame per
- * op; a thread-local work list keeps the depth constant instead. */
+ * op; a thread-local work list threaded through the nodes themselves keeps the depth constant
+ * instead, with no allocation. */
 
-static _Thread_local ct_node **free_list;
-static _Thread_local int64_t free_len, free_cap;
+static _Thread_local ct_node *free_head;
 static _Thread_local bool freeing;
 
 static void release_saved(ct_node *n) {
@@ -52,25 +52,22 @@ static void node_free_one(ct_node *n) {
     }
     ct_release(n->output_meta);
     ct_release(n->run.buffer);
+    ct_release(n->run.captured);
     free(n->anomaly_trace);
     free(n);
 }
 
 static void node_destroy(ct_object *obj) {
     ct_node *n = (ct_node *)obj;
-    if (free_len == free_cap) {
-        int64_t cap = free_cap ? free_cap * 2 : 64;
-        ct_node **grown = realloc(free_list, (size_t)cap * sizeof *grown);
-        if (!grown) { /* no room to defer: free it here, recursing */
-            node_free_one(n);
-            return;
-        }
-        free_list = grown, free_cap = cap;
-    }
-    free_list[free_len++] = n;
+    n->free_next = free_head;
+    free_head = n;
     if (freeing) return;
     freeing = true;
-    while (free_len) node_free_one(free_list[--free_len]);
+    while (free_head) {
+        ct_node *next = free_head;
+        free_head = next->free_next;
+        node_free_one(next);
+    }
     freeing = false;
 }
 
