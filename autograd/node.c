@@ -75,7 +75,7 @@ static const ct_object_type node_type = {"autograd_node", node_destroy};
 
 /* ---- making nodes ------------------------------------------------------------------------------------ */
 
-static atomic_uint_fast64_t next_sequence_nr;
+static atomic_uint_fast64_t next_sequence_nr = 1; /* 0 sorts accumulators first (engine.c) */
 
 static ct_node *node_new(const ct_node_ops *ops, int n_inputs, size_t ctx_size) {
     size_t edges = (size_t)n_inputs * sizeof(ct_edge);
