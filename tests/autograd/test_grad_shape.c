@@ -489,10 +489,6 @@ static void test_forward_errors_with_grad(void **state) {
 }
 
 int main(void) {
-    /* Workaround for an engine bug (reported): mark_needed orders nodes with leaves' accumulators
-     * keyed 0, and the process's first recorded node has sequence_nr 0 too, so autograd_grad (and
-     * gradcheck) may skip it and see zero gradients. A throwaway node takes sequence_nr 0. */
-    CT_SCOPE ct_mul(ct_requires_grad_(ct_ones(CT_SHAPE(1)), true), ct_scalar(1));
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_gradcheck_table),
         cmocka_unit_test(test_gradcheck_to_dtype),
