@@ -40,23 +40,10 @@ static void keep_input_and_params(ct_node *n, const ct_tensor *t, const void *pa
 /* In-place forms of parameterless ops: recorded as the out-of-place op on a copy (inplace.c). */
 static ct_tensor *unary_on_copy(const ct_tensor *self_copy, void *op) { return unary(op, self_copy); }
 
-/* The node recorded for the copy kept the copy's result as its output; PyTorch keeps self (the
- * output of the in-place op) instead, so that a later in-place change of self is caught at
- * backward. Rebind the kept output to self, at self's version after this op. */
-static void keep_self_as_output(ct_tensor *self, const unary_op *op) {
-    ct_node *n = self->grad_fn;
-    if (op->keeps != KEEP_OUTPUT || !n || n->ops != &op->node || n->n_saved != 1) return;
-    ct_release(n->saved[0].tensor);
-    n->n_saved = 0;
-    ct__save(n, self);
-}
-
 static ct_tensor *unary_inplace(const char *name, const unary_op *op, ct_tensor *(*plain)(ct_tensor *), ct_tensor *t) {
     if (!ct__ag_check_inplace(name, t)) return NULL;
     if (!ct__ag_needed(1, (const ct_tensor *const[]){t})) return plain(t);
-    ct_tensor *self = ct__ag_inplace(name, t, false, unary_on_copy, (void *)op);
-    if (self) keep_self_as_output(self, op);
-    return self;
+    return ct__ag_inplace(name, t, false, unary_on_copy, (void *)op);
 }
 
 /* ---- sign changes and powers ------------------------------------------------------------------ */

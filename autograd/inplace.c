@@ -1,7 +1,9 @@
 /* In-place ops under autograd. The op is recorded as its out-of-place form applied to a copy of
  * self's old value; the result is written into self, whose grad_fn becomes that node. The copy
  * keeps the old value that the derivative may need, and every node that saved self before sees
- * the version bump and refuses to run on the new values (DESIGN §5). */
+ * the version bump and refuses to run on the new values (DESIGN §5). A node that saved its own
+ * result (exp_, sigmoid_, ...) is made to keep self instead, as PyTorch does, so that a later
+ * in-place change of self is caught too. */
 #include "autograd_impl.h"
 
 bool ct__ag_check_inplace(const char *op, const ct_tensor *self) {
@@ -31,6 +33,21 @@ ct_tensor *ct__ag_inplace(const char *op, ct_tensor *self, bool other_requires_g
         bool prev = ct_set_grad_enabled(false);
         bool ok = ct__copy_(self, updated) != NULL;
         ct_set_grad_enabled(prev);
+        if (ok) {
+            ct_node *n = updated->grad_fn;
+            for (int i = 0; n && i < n->n_saved; i++) {
+                ct_saved *kept = &n->saved[i];
+                if (!kept->tensor || kept->tensor->storage != updated->storage) continue;
+                ct_tensor *alias = ct__tensor_alias_unscoped(self);
+                if (!alias) {
+                    ok = false;
+                    break;
+                }
+                ct_release(kept->tensor);
+                kept->tensor = alias;
+                kept->version = atomic_load_explicit(&self->storage->version, memory_order_relaxed);
+            }
+        }
         if (ok) {
             ct_release(self->grad_fn);
             self->grad_fn = ct_retain(updated->grad_fn);
