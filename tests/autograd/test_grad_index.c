@@ -476,8 +476,6 @@ static void test_errors(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        /* first: the process's first node has sequence_nr 0, which the engine's autograd_grad
-         * ordering confuses with a leaf accumulator (reported); gradcheck must not record it */
         cmocka_unit_test(test_grad_fn_names),
         cmocka_unit_test(test_gradcheck_where_masked),
         cmocka_unit_test(test_gradcheck_select_gather),
