@@ -373,11 +373,10 @@ ct_tensor_list ct_autograd_grad_opt(ct_tensor_list outputs, ct_tensor_list input
     }
     ct_tensor **items = ct_scope_alloc((size_t)inputs.n * sizeof *items);
     if (!items) return result;
+    /* Where each input's gradient arrives (a reference each): its grad_fn, or a leaf's
+     * accumulator, made now if no graph refers to it yet (then it is unused, or the output itself). */
     ct_node *targets[inputs.n];
-    for (int i = 0; i < inputs.n; i++) {
-        ct_tensor *in = inputs.items[i];
-        targets[i] = in->grad_fn ? in->grad_fn : in->autograd ? in->autograd->grad_accumulator : NULL;
-    }
+    for (int i = 0; i < inputs.n; i++) targets[i] = root_node(inputs.items[i]);
     bool ok = true;
     ct_scope_begin();
     ct_tensor *grads[outputs.n];
@@ -404,6 +403,7 @@ ct_tensor_list ct_autograd_grad_opt(ct_tensor_list outputs, ct_tensor_list input
         targets[i]->run.captured = NULL;
         targets[i]->run.is_target = false;
     }
+    for (int i = 0; i < inputs.n; i++) ct_release(targets[i]);
     if (!ok) return result;
     result.n = inputs.n;
     result.items = items;

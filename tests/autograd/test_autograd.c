@@ -223,6 +223,10 @@ static void test_autograd_grad(void **state) {
     assert_true(ct_ok());
     g = ct_autograd_grad(CT_TENSORS(z), CT_TENSORS(ct_ones(CT_SHAPE(1))), CT_NO_TENSORS);
     tu_assert_error(CT_ERR_STATE, "does not require grad");
+    /* d(leaf)/d(leaf) of a leaf no graph refers to yet: the incoming gradient */
+    ct_tensor *fresh = leaf(CT_SHAPE(1), 5);
+    g = ct_autograd_grad(CT_TENSORS(fresh), CT_TENSORS(fresh), CT_NO_TENSORS);
+    tu_assert_values(g.items[0], CT_SHAPE(1), (double[]){1}, 0, 0);
 }
 
 /* ---- hooks ---- */
