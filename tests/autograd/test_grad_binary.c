@@ -22,36 +22,13 @@ static void assert_grad(const ct_tensor *t, const double *want) {
     tu_assert_values(g, ct_shape_of(t), want, 1e-6, 1e-6);
 }
 
-/* Values of a tensor that may require grad (read through a detached alias: ct_copy_to_f64 goes
- * through ct_to, which a graph input would record). */
+/* Values of a tensor that may require grad. */
 static void assert_data(const ct_tensor *t, ct_shape shape, const double *want) {
-    tu_assert_values(ct_detach(t), shape, want, 1e-6, 1e-6);
-}
-
-/* Works around an engine bug: the first node recorded in a process gets sequence_nr 0, which
- * autograd_grad's mark_needed sorts among the leaves' accumulators, so that node can be skipped.
- * Gradcheck tests record and drop one node first. */
-static void record_first_node(void) {
-    CT_SCOPE ct_mul_scalar(ct_requires_grad_(ct_ones(CT_SHAPE(1)), true), 1);
+    tu_assert_values(t, shape, want, 1e-6, 1e-6);
 }
 
 static void backward_sum(const ct_tensor *y) {
     if (!ct_backward(ct_sum(y))) fail_msg("backward failed: %s", ct_last_error());
-}
-
-/* In-place ops under autograd record through ct_clone and ct_to_dtype (autograd/inplace.c), whose
- * derivatives live in grad_shape.c; tests of recorded in-place ops skip until those exist. */
-static void require_inplace_recording(void) {
-    bool ok = false;
-    CT_SCOPE {
-        ct_tensor *x = ct_mul_scalar(LEAF(CT_F64, CT_SHAPE(2), 1, 2), 1);
-        ok = ct_clone(x) && ct_to_dtype(x, CT_F64) && ct_to_dtype(x, CT_F32);
-    }
-    ct_clear_error();
-    if (!ok) {
-        print_message("skipped: clone/to_dtype record no derivative yet, so in-place ops cannot be recorded\n");
-        skip();
-    }
 }
 
 /* ---- gradcheck table ---- */
@@ -118,7 +95,6 @@ static ct_tensor *python_number_sub(ct_tensor *const *in, void *user) {
 
 static void test_gradcheck_binary(void **state) {
     (void)state;
-    record_first_node();
     static const tu_grad_case cases[] = {
         {"add", apply_binary, &add_c, 2, SAME(3, 4), 0, 0},
         {"add broadcast", apply_binary, &add_c, 2, BCAST, 0, 0},
@@ -154,7 +130,6 @@ static void test_gradcheck_binary(void **state) {
 
 static void test_gradcheck_scalar(void **state) {
     (void)state;
-    record_first_node();
     static const tu_grad_case cases[] = {
         {"add_scalar", apply_scalar, &add_scalar_c, 1, {CT_SHAPE(3, 4)}, 0, 0},
         {"add_scalar 0-d", apply_scalar, &add_scalar_c, 1, {CT_SHAPE()}, 0, 0},
@@ -208,8 +183,6 @@ static scalar_inplace_case add_scalar_i = {ct_add_scalar_, 0.25}, mul_scalar_i =
 
 static void test_gradcheck_inplace(void **state) {
     (void)state;
-    require_inplace_recording();
-    record_first_node();
     static const tu_grad_case cases[] = {
         {"add_", apply_inplace, &add_i, 2, SAME(3, 4), 0, 0},
         {"add_ broadcast other", apply_inplace, &add_i, 2, {CT_SHAPE(2, 3, 4), CT_SHAPE(3, 1)}, 0, 0},
@@ -253,7 +226,6 @@ static void test_grad_fn_names(void **state) {
 
 static void test_inplace_grad_fn_names(void **state) {
     (void)state;
-    require_inplace_recording();
     ct_tensor *x = LEAF(CT_F32, CT_SHAPE(2), 1, 2), *b = ct_ones(CT_SHAPE(2));
     static const struct {
         const inplace_case *c;
@@ -487,7 +459,6 @@ static void test_inplace_on_saved_tensor_fails(void **state) {
 
 static void test_inplace_on_saved_tensor_fails_recorded(void **state) {
     (void)state;
-    require_inplace_recording();
     /* pow_scalar saved h; h is then changed by a recorded in-place op */
     ct_tensor *x = LEAF(CT_F32, CT_SHAPE(2), 1, 2);
     ct_tensor *h = ct_mul_scalar(x, 1);
@@ -525,7 +496,6 @@ static void test_inplace_errors_under_grad(void **state) {
 
 static void test_inplace_values(void **state) {
     (void)state;
-    require_inplace_recording();
     /* y = clone(x); y *= b: x gets b, b gets x's old value */
     ct_tensor *x = LEAF(CT_F32, CT_SHAPE(3), 1, 2, 3), *b = LEAF(CT_F32, CT_SHAPE(3), 2, 3, 4);
     ct_tensor *y = ct_clone(x);
@@ -557,7 +527,6 @@ static void test_inplace_values(void **state) {
 /* in place with a wider other: self keeps its f32, other's gradient is f64 */
 static void test_inplace_mixed_dtypes(void **state) {
     (void)state;
-    require_inplace_recording();
     ct_tensor *x = LEAF(CT_F32, CT_SHAPE(2), 1, 2), *b = LEAF(CT_F64, CT_SHAPE(2), 3, 4);
     ct_tensor *y = ct_mul_scalar(x, 1);
     assert_ptr_equal(ct_mul_(y, b), y);
