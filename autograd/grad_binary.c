@@ -84,14 +84,14 @@ ct_tensor *ct_div_opt(const ct_tensor *a, const ct_tensor *b, ct_div_opts opts) 
     CT__AG_BEGIN(ct__div_opt(a, b, opts), a, b);
     if (opts.rounding_mode != CT_ROUND_NONE) {
         CT__AG_RECORD(&rounded_div_node, 0);
-        return out;
+        return ct__ag_result(out);
     }
     ct_node *n = CT__AG_RECORD(&div_node, 0);
     if (n) {
         ct__save(n, ct__needs_grad(n, 1) ? a : NULL);
         ct__save(n, b);
     }
-    return out;
+    return ct__ag_result(out);
 }
 
 /* ---- pow ------------------------------------------------------------------------------------- */
@@ -122,7 +122,7 @@ ct_tensor *ct_pow(const ct_tensor *a, const ct_tensor *b) {
         ct__save(n, b);
         ct__save(n, ct__needs_grad(n, 1) ? out : NULL);
     }
-    return out;
+    return ct__ag_result(out);
 }
 
 /* ---- minimum, maximum ------------------------------------------------------------------------ */
@@ -160,13 +160,13 @@ static void save_both(ct_node *n, const ct_tensor *a, const ct_tensor *b) {
 ct_tensor *ct_minimum(const ct_tensor *a, const ct_tensor *b) {
     CT__AG_BEGIN(ct__minimum(a, b), a, b);
     save_both(CT__AG_RECORD(&minimum_node, 0), a, b);
-    return out;
+    return ct__ag_result(out);
 }
 
 ct_tensor *ct_maximum(const ct_tensor *a, const ct_tensor *b) {
     CT__AG_BEGIN(ct__maximum(a, b), a, b);
     save_both(CT__AG_RECORD(&maximum_node, 0), a, b);
-    return out;
+    return ct__ag_result(out);
 }
 
 /* ---- remainder, atan2 ------------------------------------------------------------------------ */
@@ -184,7 +184,7 @@ ct_tensor *ct_remainder(const ct_tensor *a, const ct_tensor *b) {
     CT__AG_BEGIN(ct__remainder(a, b), a, b);
     ct_node *n = CT__AG_RECORD(&remainder_node, 0);
     if (n && ct__needs_grad(n, 1)) save_both(n, a, b);
-    return out;
+    return ct__ag_result(out);
 }
 
 /* atan2(a, b): d/da = grad * b / (a^2 + b^2), d/db = -grad * a / (a^2 + b^2). Saved: a, b. */
@@ -200,7 +200,7 @@ static const ct_node_ops atan2_node = {"Atan2Backward0", "atan2", atan2_backward
 ct_tensor *ct_atan2(const ct_tensor *a, const ct_tensor *b) {
     CT__AG_BEGIN(ct__atan2(a, b), a, b);
     save_both(CT__AG_RECORD(&atan2_node, 0), a, b);
-    return out;
+    return ct__ag_result(out);
 }
 
 /* ---- scalar right-hand sides ----------------------------------------------------------------- */
@@ -257,38 +257,38 @@ static const ct_node_ops rsub_scalar_node = {"RsubBackward1", "rsub_scalar", rsu
 ct_tensor *ct_add_scalar(const ct_tensor *a, double s) {
     CT__AG_BEGIN(ct__add_scalar(a, s), a);
     record_scalar(&add_scalar_node, out, a, s);
-    return out;
+    return ct__ag_result(out);
 }
 
 ct_tensor *ct_sub_scalar(const ct_tensor *a, double s) {
     CT__AG_BEGIN(ct__sub_scalar(a, s), a);
     record_scalar(&sub_scalar_node, out, a, s);
-    return out;
+    return ct__ag_result(out);
 }
 
 ct_tensor *ct_mul_scalar(const ct_tensor *a, double s) {
     CT__AG_BEGIN(ct__mul_scalar(a, s), a);
     record_scalar(&mul_scalar_node, out, a, s);
-    return out;
+    return ct__ag_result(out);
 }
 
 ct_tensor *ct_div_scalar(const ct_tensor *a, double s) {
     CT__AG_BEGIN(ct__div_scalar(a, s), a);
     record_scalar(&div_scalar_node, out, a, s);
-    return out;
+    return ct__ag_result(out);
 }
 
 ct_tensor *ct_pow_scalar(const ct_tensor *a, double exponent) {
     CT__AG_BEGIN(ct__pow_scalar(a, exponent), a);
     ct_node *n = record_scalar(&pow_scalar_node, out, a, exponent);
     if (n && exponent != 0) ct__save(n, a);
-    return out;
+    return ct__ag_result(out);
 }
 
 ct_tensor *ct_rsub_scalar(const ct_tensor *a, double s) {
     CT__AG_BEGIN(ct__rsub_scalar(a, s), a);
     record_scalar(&rsub_scalar_node, out, a, s);
-    return out;
+    return ct__ag_result(out);
 }
 
 /* ---- fills ----------------------------------------------------------------------------------- */
@@ -305,7 +305,7 @@ static const ct_node_ops zero_node = {"ZeroBackward0", "zero_", fill_backward, N
 static ct_tensor *filled(const ct_node_ops *ops, const ct_tensor *old, double value) {
     CT__AG_BEGIN(ct_full_like(old, value), old);
     CT__AG_RECORD(ops, 0);
-    return out;
+    return ct__ag_result(out);
 }
 
 /* ---- in-place forms -------------------------------------------------------------------------- */

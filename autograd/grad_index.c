@@ -331,7 +331,7 @@ static ct_tensor *index_put_plain(const ct_tensor *self, const index_put_args *a
     ct_tensor *out = ct_clone(self);
     if (out) out = ct_keep(ct__index_put_(out, a->indices, a->values, a->accumulate));
     ct_scope_end();
-    return out;
+    return ct__ag_result(out);
 }
 
 /* index_put on the copy of self that ct__ag_inplace hands over, recorded. */

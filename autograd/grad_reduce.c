@@ -55,7 +55,7 @@ static ct_tensor *record_with_input_and_result(const ct_node_ops *ops, ct_tensor
     ct_node *n = ct__record(ops, out, 1, (const ct_tensor *const[]){t}, sizeof(reduce_ctx));
     if (n) ct__save(n, t), ct__save(n, out);
     save_reduce_ctx(n, &opts);
-    return out;
+    return ct__ag_result(out);
 }
 
 /* ---- sum, mean --------------------------------------------------------------------------------- */
@@ -88,7 +88,7 @@ static const ct_node_ops mean_dim_node = {"MeanBackward1", "mean", mean_backward
 ct_tensor *ct_mean_opt(const ct_tensor *t, ct_reduce_opts opts) {
     CT__AG_BEGIN(ct__mean_opt(t, opts), t);
     save_reduce_ctx(CT__AG_RECORD(opts.dim.ndim ? &mean_dim_node : &mean_all_node, sizeof(reduce_ctx)), &opts);
-    return out;
+    return ct__ag_result(out);
 }
 
 /* ---- prod ---------------------------------------------------------------------------------------- */
@@ -194,7 +194,7 @@ static ct_tensor *record_extreme_dim(const ct_node_ops *ops, extreme_dim_fn plai
     int ndim = ct_ndim(t);
     ct_reduce_opts along = CT__ROPTS(.dim = CT_DIMS(ndim > 0 && dim < 0 ? dim + ndim : dim), .keepdim = keepdim);
     save_reduce_ctx(n, &along);
-    return out;
+    return ct__ag_result(out);
 }
 
 ct_tensor *ct_max_dim(const ct_tensor *t, int dim, bool keepdim, ct_tensor **indices) {
@@ -241,7 +241,7 @@ ct_tensor *ct_var_opt(const ct_tensor *t, ct_reduce_opts opts) {
     ct_node *n = CT__AG_RECORD(&var_node, sizeof(reduce_ctx));
     if (n) ct__save(n, t);
     save_reduce_ctx(n, &opts);
-    return out;
+    return ct__ag_result(out);
 }
 
 ct_tensor *ct_std_opt(const ct_tensor *t, ct_reduce_opts opts) {
@@ -321,7 +321,7 @@ static ct_tensor *record_along_dim(const ct_node_ops *ops, ct_tensor *out, const
         if (save_output) ct__save(n, out);
         ((dim_ctx *)n->ctx)->dim = dim;
     }
-    return out;
+    return ct__ag_result(out);
 }
 
 /* y = softmax(x): dy_i/dx_j = y_i (delta_ij - y_j), so dx = y * (grad - sum(grad * y, dim)). */

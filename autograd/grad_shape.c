@@ -19,7 +19,7 @@ static const ct_node_ops clone_node = {"CloneBackward0", "clone", clone_backward
 ct_tensor *ct_clone(const ct_tensor *t) {
     CT__AG_BEGIN(ct__clone(t), t);
     CT__AG_RECORD(&clone_node, 0);
-    return out;
+    return ct__ag_result(out);
 }
 
 /* A dtype or device copy: y = x in another representation, so dx = grad converted back to the
@@ -36,13 +36,13 @@ static const ct_node_ops to_device_node = {"ToCopyBackward0", "to", to_copy_back
 ct_tensor *ct_to_dtype(const ct_tensor *t, ct_dtype dtype) {
     CT__AG_BEGIN(ct__to_dtype(t, dtype), t);
     CT__AG_RECORD(&to_dtype_node, 0);
-    return out;
+    return ct__ag_result(out);
 }
 
 ct_tensor *ct_to(const ct_tensor *t, ct_device device) {
     CT__AG_BEGIN(ct__to(t, device), t);
     CT__AG_RECORD(&to_device_node, 0);
-    return out;
+    return ct__ag_result(out);
 }
 
 /* ---- copy_ ------------------------------------------------------------------------------------------ */
@@ -71,7 +71,7 @@ static ct_tensor *copy_out_of_place(const ct_tensor *dst_old, void *src_arg) {
     const ct_tensor *src = src_arg;
     CT__AG_BEGIN(copied(dst_old, src), dst_old, src);
     CT__AG_RECORD(&copy_node, 0);
-    return out;
+    return ct__ag_result(out);
 }
 
 ct_tensor *ct_copy_(ct_tensor *dst, const ct_tensor *src) {
@@ -126,7 +126,7 @@ static ct_tensor *join(ct_tensor *(*plain)(ct_tensor_list, int), const ct_node_o
     if (!out) return NULL;
     ct_node *n = ct__record(ops, out, tensors.n, inputs, sizeof(dim_ctx));
     if (n) ((dim_ctx *)n->ctx)->dim = dim < 0 ? dim + out->ndim : dim;
-    return out;
+    return ct__ag_result(out);
 }
 
 ct_tensor *ct_cat(ct_tensor_list tensors, int dim) { return join(ct__cat, &cat_node, tensors, dim); }
@@ -232,7 +232,7 @@ ct_tensor *ct_repeat(const ct_tensor *t, ct_shape repeats) {
     CT__AG_BEGIN(ct__repeat(t, repeats), t);
     ct_node *n = CT__AG_RECORD(&repeat_node, sizeof(repeat_ctx));
     if (n) ((repeat_ctx *)n->ctx)->repeats = repeats;
-    return out;
+    return ct__ag_result(out);
 }
 
 /* tile is repeat with reps padded to t's rank by leading ones (numpy.tile). */
@@ -245,7 +245,7 @@ ct_tensor *ct_tile(const ct_tensor *t, ct_shape reps) {
         for (int i = 0; i < repeats.ndim; i++) repeats.d[i] = i < pad ? 1 : reps.d[i - pad];
         ((repeat_ctx *)n->ctx)->repeats = repeats;
     }
-    return out;
+    return ct__ag_result(out);
 }
 
 /* ---- flip, roll ------------------------------------------------------------------------------------ */
@@ -266,7 +266,7 @@ ct_tensor *ct_flip(const ct_tensor *t, ct_dims dims) {
     CT__AG_BEGIN(ct__flip(t, dims), t);
     ct_node *n = CT__AG_RECORD(&flip_node, sizeof(rearrange_ctx));
     if (n) ((rearrange_ctx *)n->ctx)->dims = dims;
-    return out;
+    return ct__ag_result(out);
 }
 
 /* roll's inverse permutation rolls back: dx = roll(grad, -shifts, dims). */
@@ -283,7 +283,7 @@ ct_tensor *ct_roll(const ct_tensor *t, ct_shape shifts, ct_dims dims) {
     CT__AG_BEGIN(ct__roll(t, shifts, dims), t);
     ct_node *n = CT__AG_RECORD(&roll_node, sizeof(rearrange_ctx));
     if (n) *(rearrange_ctx *)n->ctx = (rearrange_ctx){dims, shifts};
-    return out;
+    return ct__ag_result(out);
 }
 
 /* ---- pad ---------------------------------------------------------------------------------------------- */
@@ -349,7 +349,7 @@ ct_tensor *ct_pad_opt(const ct_tensor *t, ct_shape pads, ct_pad_opts opts) {
     CT__AG_BEGIN(ct__pad_opt(t, pads, opts), t);
     ct_node *n = CT__AG_RECORD(pad_node(opts.mode, pads.ndim / 2), sizeof(pad_ctx));
     if (n) *(pad_ctx *)n->ctx = (pad_ctx){pads, opts.mode};
-    return out;
+    return ct__ag_result(out);
 }
 
 /* ---- tril, triu ------------------------------------------------------------------------------------ */
@@ -374,12 +374,12 @@ ct_tensor *ct_tril(const ct_tensor *t, int64_t diagonal) {
     CT__AG_BEGIN(ct__tril(t, diagonal), t);
     ct_node *n = CT__AG_RECORD(&tril_node, sizeof(diagonal_ctx));
     if (n) ((diagonal_ctx *)n->ctx)->diagonal = diagonal;
-    return out;
+    return ct__ag_result(out);
 }
 
 ct_tensor *ct_triu(const ct_tensor *t, int64_t diagonal) {
     CT__AG_BEGIN(ct__triu(t, diagonal), t);
     ct_node *n = CT__AG_RECORD(&triu_node, sizeof(diagonal_ctx));
     if (n) ((diagonal_ctx *)n->ctx)->diagonal = diagonal;
-    return out;
+    return ct__ag_result(out);
 }

@@ -24,7 +24,7 @@ static ct_tensor *unary(const unary_op *op, const ct_tensor *t) {
     CT__AG_BEGIN(op->forward(t), t);
     ct_node *n = CT__AG_RECORD(&op->node, 0);
     if (n && op->keeps != KEEP_NOTHING) ct__save(n, op->keeps == KEEP_INPUT ? t : out);
-    return out;
+    return ct__ag_result(out);
 }
 
 /* The one tensor a unary node kept (its input or its output, see kept_value). */
@@ -246,7 +246,7 @@ ct_tensor *ct_nan_to_num_opt(const ct_tensor *t, ct_nan_to_num_opts opts) {
     CT__AG_BEGIN(ct__nan_to_num_opt(t, opts), t);
     ct_node *n = CT__AG_RECORD(&nan_to_num_node, 0);
     if (n) ct__save(n, t);
-    return out;
+    return ct__ag_result(out);
 }
 
 /* ---- activations with parameters -------------------------------------------------------------- */
@@ -281,7 +281,7 @@ static const ct_node_ops gelu_node = {"GeluBackward0", "gelu", gelu_backward, NU
 ct_tensor *ct_gelu_opt(const ct_tensor *t, ct_gelu_opts opts) {
     CT__AG_BEGIN(ct__gelu_opt(t, opts), t);
     keep_input_and_params(CT__AG_RECORD(&gelu_node, sizeof opts), t, &opts, sizeof opts);
-    return out;
+    return ct__ag_result(out);
 }
 
 /* leaky_relu_backward: grad where x > 0, else grad * negative_slope (so the slope at 0) */
@@ -295,7 +295,7 @@ static const ct_node_ops leaky_relu_node = {"LeakyReluBackward0", "leaky_relu", 
 ct_tensor *ct_leaky_relu(const ct_tensor *t, double negative_slope) {
     CT__AG_BEGIN(ct__leaky_relu(t, negative_slope), t);
     keep_input_and_params(CT__AG_RECORD(&leaky_relu_node, sizeof negative_slope), t, &negative_slope, sizeof negative_slope);
-    return out;
+    return ct__ag_result(out);
 }
 
 /* elu_backward (scale = input_scale = 1): grad * alpha e^x where x <= 0 (so alpha at 0), else grad */
@@ -310,7 +310,7 @@ static const ct_node_ops elu_node = {"EluBackward0", "elu", elu_backward, NULL};
 ct_tensor *ct_elu(const ct_tensor *t, double alpha) {
     CT__AG_BEGIN(ct__elu(t, alpha), t);
     keep_input_and_params(CT__AG_RECORD(&elu_node, sizeof alpha), t, &alpha, sizeof alpha);
-    return out;
+    return ct__ag_result(out);
 }
 
 /* softplus = log(1 + e^(beta x))/beta: d/dx = z/(z + 1) with z = e^(beta x), and 1 in the linear
@@ -328,7 +328,7 @@ static const ct_node_ops softplus_node = {"SoftplusBackward0", "softplus", softp
 ct_tensor *ct_softplus_opt(const ct_tensor *t, ct_softplus_opts opts) {
     CT__AG_BEGIN(ct__softplus_opt(t, opts), t);
     keep_input_and_params(CT__AG_RECORD(&softplus_node, sizeof opts), t, &opts, sizeof opts);
-    return out;
+    return ct__ag_result(out);
 }
 
 /* ---- clamp -------------------------------------------------------------------------------------- */
@@ -357,7 +357,7 @@ ct_tensor *ct_clamp(const ct_tensor *t, double min, double max) {
     CT__AG_BEGIN(ct__clamp(t, min, max), t);
     clamp_bounds bounds = {min, max};
     keep_input_and_params(CT__AG_RECORD(&clamp_node, sizeof bounds), t, &bounds, sizeof bounds);
-    return out;
+    return ct__ag_result(out);
 }
 
 static ct_tensor *clamp_on_copy(const ct_tensor *self_copy, void *bounds) {

@@ -47,49 +47,49 @@ static const ct_node_ops unsqueeze_node = {"UnsqueezeBackward0", "unsqueeze", re
 ct_tensor *ct_view(const ct_tensor *t, ct_shape shape) {
     CT__AG_BEGIN(ct__view(t, shape), t);
     CT__AG_RECORD(&view_node, 0);
-    return out;
+    return ct__ag_result(out);
 }
 
 ct_tensor *ct_reshape(const ct_tensor *t, ct_shape shape) {
     CT__AG_BEGIN(ct__reshape(t, shape), t);
     CT__AG_RECORD(ct_shares_storage(out, t) ? &reshape_view_node : &reshape_copy_node, 0);
-    return out;
+    return ct__ag_result(out);
 }
 
 ct_tensor *ct_squeeze(const ct_tensor *t) {
     CT__AG_BEGIN(ct__squeeze(t), t);
     CT__AG_RECORD(&squeeze_node, 0);
-    return out;
+    return ct__ag_result(out);
 }
 
 ct_tensor *ct_squeeze_dim(const ct_tensor *t, int dim) {
     CT__AG_BEGIN(ct__squeeze_dim(t, dim), t);
     CT__AG_RECORD(&squeeze_dim_node, 0);
-    return out;
+    return ct__ag_result(out);
 }
 
 ct_tensor *ct_unsqueeze(const ct_tensor *t, int dim) {
     CT__AG_BEGIN(ct__unsqueeze(t, dim), t);
     CT__AG_RECORD(&unsqueeze_node, 0);
-    return out;
+    return ct__ag_result(out);
 }
 
 ct_tensor *ct_flatten3(const ct_tensor *t, int start_dim, int end_dim) {
     CT__AG_BEGIN(ct__flatten3(t, start_dim, end_dim), t);
     CT__AG_RECORD(ct_shares_storage(out, t) ? &flatten_view_node : &flatten_copy_node, 0);
-    return out;
+    return ct__ag_result(out);
 }
 
 ct_tensor *ct_unflatten(const ct_tensor *t, int dim, ct_shape sizes) {
     CT__AG_BEGIN(ct__unflatten(t, dim, sizes), t);
     CT__AG_RECORD(&unflatten_node, 0);
-    return out;
+    return ct__ag_result(out);
 }
 
 ct_tensor *ct_ravel(const ct_tensor *t) {
     CT__AG_BEGIN(ct__ravel(t), t);
     CT__AG_RECORD(&ravel_node, 0);
-    return out;
+    return ct__ag_result(out);
 }
 
 /* ---- permutations: permute, transpose, t, movedim ------------------------------------------------ */
@@ -134,20 +134,20 @@ ct_tensor *ct_permute(const ct_tensor *t, ct_dims dims) {
     CT__AG_BEGIN(ct__permute(t, dims), t);
     permute_ctx *c = record_permutation(&permute_node, out, t);
     for (int i = 0; c && i < c->ndim; i++) c->perm[i] = wrap_dim(dims.d[i], c->ndim);
-    return out;
+    return ct__ag_result(out);
 }
 
 ct_tensor *ct_transpose(const ct_tensor *t, int dim0, int dim1) {
     CT__AG_BEGIN(ct__transpose(t, dim0, dim1), t);
     swap_dims(record_permutation(&transpose_node, out, t), dim0, dim1);
-    return out;
+    return ct__ag_result(out);
 }
 
 ct_tensor *ct_t(const ct_tensor *t) {
     CT__AG_BEGIN(ct__t(t), t);
     permute_ctx *c = record_permutation(&t_node, out, t);
     if (c && c->ndim == 2) swap_dims(c, 0, 1); /* 0-d and 1-d: the identity */
-    return out;
+    return ct__ag_result(out);
 }
 
 typedef struct movedim_ctx {
@@ -167,7 +167,7 @@ ct_tensor *ct_movedim(const ct_tensor *t, int source, int destination) {
     CT__AG_BEGIN(ct__movedim(t, source, destination), t);
     ct_node *n = CT__AG_RECORD(&movedim_node, sizeof(movedim_ctx));
     if (n) *(movedim_ctx *)n->ctx = (movedim_ctx){source, destination};
-    return out;
+    return ct__ag_result(out);
 }
 
 /* ---- expand, broadcast_to, expand_as --------------------------------------------------------------- */
@@ -185,20 +185,20 @@ static const ct_node_ops expand_as_node = {"ExpandBackward0", "expand_as", expan
 ct_tensor *ct_expand(const ct_tensor *t, ct_shape shape) {
     CT__AG_BEGIN(ct__expand(t, shape), t);
     CT__AG_RECORD(&expand_node, 0);
-    return out;
+    return ct__ag_result(out);
 }
 
 ct_tensor *ct_broadcast_to(const ct_tensor *t, ct_shape shape) {
     CT__AG_BEGIN(ct__broadcast_to(t, shape), t);
     CT__AG_RECORD(&broadcast_to_node, 0);
-    return out;
+    return ct__ag_result(out);
 }
 
 /* other only gives the shape: no gradient flows to it (as in PyTorch). */
 ct_tensor *ct_expand_as(const ct_tensor *t, const ct_tensor *other) {
     CT__AG_BEGIN(ct__expand_as(t, other), t);
     CT__AG_RECORD(&expand_as_node, 0);
-    return out;
+    return ct__ag_result(out);
 }
 
 /* ---- parts: narrow, slice, select, diagonal ---------------------------------------------------------- */
@@ -223,7 +223,7 @@ ct_tensor *ct_slice(const ct_tensor *t, int dim, int64_t start, int64_t end, int
     CT__AG_BEGIN(ct__slice(t, dim, start, end, step), t);
     ct_node *n = CT__AG_RECORD(&slice_node, sizeof(slice_ctx));
     if (n) *(slice_ctx *)n->ctx = (slice_ctx){dim, start, end, step};
-    return out;
+    return ct__ag_result(out);
 }
 
 ct_tensor *ct_narrow(const ct_tensor *t, int dim, int64_t start, int64_t length) {
@@ -233,7 +233,7 @@ ct_tensor *ct_narrow(const ct_tensor *t, int dim, int64_t start, int64_t length)
         if (start < 0) start += t->shape[wrap_dim(dim, t->ndim)];
         *(slice_ctx *)n->ctx = (slice_ctx){dim, start, start + length, 1};
     }
-    return out;
+    return ct__ag_result(out);
 }
 
 typedef struct select_ctx {
@@ -253,7 +253,7 @@ ct_tensor *ct_select(const ct_tensor *t, int dim, int64_t index) {
     CT__AG_BEGIN(ct__select(t, dim, index), t);
     ct_node *n = CT__AG_RECORD(&select_node, sizeof(select_ctx));
     if (n) *(select_ctx *)n->ctx = (select_ctx){dim, index};
-    return out;
+    return ct__ag_result(out);
 }
 
 typedef struct diagonal_ctx {
@@ -273,7 +273,7 @@ ct_tensor *ct_diagonal(const ct_tensor *t, int64_t offset, int dim1, int dim2) {
     CT__AG_BEGIN(ct__diagonal(t, offset, dim1, dim2), t);
     ct_node *n = CT__AG_RECORD(&diagonal_node, sizeof(diagonal_ctx));
     if (n) *(diagonal_ctx *)n->ctx = (diagonal_ctx){offset, dim1, dim2};
-    return out;
+    return ct__ag_result(out);
 }
 
 /* ---- unfold ------------------------------------------------------------------------------------------ */
@@ -316,7 +316,7 @@ ct_tensor *ct_unfold(const ct_tensor *t, int dim, int64_t size, int64_t step) {
     CT__AG_BEGIN(ct__unfold(t, dim, size, step), t);
     ct_node *n = CT__AG_RECORD(&unfold_node, sizeof(unfold_ctx));
     if (n) *(unfold_ctx *)n->ctx = (unfold_ctx){wrap_dim(dim, t->ndim), size, step};
-    return out;
+    return ct__ag_result(out);
 }
 
 /* ---- as_strided ------------------------------------------------------------------------------------ */
@@ -396,7 +396,7 @@ ct_tensor *ct_as_strided(const ct_tensor *t, ct_shape shape, ct_shape stride, in
     CT__AG_BEGIN(ct__as_strided(t, shape, stride, storage_offset), t);
     ct_node *n = CT__AG_RECORD(&as_strided_node, sizeof(as_strided_ctx));
     if (n) *(as_strided_ctx *)n->ctx = (as_strided_ctx){geometry_of(t), geometry_of(out)};
-    return out;
+    return ct__ag_result(out);
 }
 
 /* ---- alias, contiguous ---------------------------------------------------------------------------- */
@@ -413,12 +413,12 @@ static const ct_node_ops contiguous_node = {"CloneBackward0", "contiguous", iden
 ct_tensor *ct_alias(const ct_tensor *t) {
     CT__AG_BEGIN(ct__alias(t), t);
     CT__AG_RECORD(&alias_node, 0);
-    return out;
+    return ct__ag_result(out);
 }
 
 /* Already contiguous: out is t itself and nothing is recorded (t keeps its grad_fn). */
 ct_tensor *ct_contiguous(const ct_tensor *t) {
     CT__AG_BEGIN(ct__contiguous(t), t);
     CT__AG_RECORD(&contiguous_node, 0);
-    return out;
+    return ct__ag_result(out);
 }
