@@ -83,25 +83,25 @@ static const ct_node_ops matmul_node = {"MatmulBackward0", "matmul", matmul_back
 ct_tensor *ct_mm(const ct_tensor *a, const ct_tensor *b) {
     CT__AG_BEGIN(ct__mm(a, b), a, b);
     save_factors(CT__AG_RECORD(&mm_node, 0), 0, a, 1, b);
-    return out;
+    return ct__ag_result(out);
 }
 
 ct_tensor *ct_bmm(const ct_tensor *a, const ct_tensor *b) {
     CT__AG_BEGIN(ct__bmm(a, b), a, b);
     save_factors(CT__AG_RECORD(&bmm_node, 0), 0, a, 1, b);
-    return out;
+    return ct__ag_result(out);
 }
 
 ct_tensor *ct_mv(const ct_tensor *a, const ct_tensor *v) {
     CT__AG_BEGIN(ct__mv(a, v), a, v);
     save_factors(CT__AG_RECORD(&mv_node, 0), 0, a, 1, v);
-    return out;
+    return ct__ag_result(out);
 }
 
 ct_tensor *ct_dot(const ct_tensor *a, const ct_tensor *b) {
     CT__AG_BEGIN(ct__dot(a, b), a, b);
     save_factors(CT__AG_RECORD(&dot_node, 0), 0, a, 1, b);
-    return out;
+    return ct__ag_result(out);
 }
 
 ct_tensor *ct_matmul(const ct_tensor *a, const ct_tensor *b) {
@@ -111,7 +111,7 @@ ct_tensor *ct_matmul(const ct_tensor *a, const ct_tensor *b) {
     else if (a->ndim == 2 && b->ndim == 1) ops = &matmul_mv_node;
     else if (a->ndim == 2 && b->ndim == 2) ops = &matmul_mm_node;
     save_factors(CT__AG_RECORD(ops, 0), 0, a, 1, b);
-    return out;
+    return ct__ag_result(out);
 }
 
 /* beta * input + alpha * (a @ b): d/dinput = beta * grad (summed to input's broadcast shape by the
@@ -141,13 +141,13 @@ static void record_addmm(ct_node *n, const ct_tensor *a, const ct_tensor *b, ct_
 ct_tensor *ct_addmm_opt(const ct_tensor *input, const ct_tensor *a, const ct_tensor *b, ct_addmm_opts opts) {
     CT__AG_BEGIN(ct__addmm_opt(input, a, b, opts), input, a, b);
     record_addmm(CT__AG_RECORD(&addmm_node, sizeof(addmm_ctx)), a, b, opts);
-    return out;
+    return ct__ag_result(out);
 }
 
 ct_tensor *ct_baddbmm_opt(const ct_tensor *input, const ct_tensor *a, const ct_tensor *b, ct_addmm_opts opts) {
     CT__AG_BEGIN(ct__baddbmm_opt(input, a, b, opts), input, a, b);
     record_addmm(CT__AG_RECORD(&baddbmm_node, sizeof(addmm_ctx)), a, b, opts);
-    return out;
+    return ct__ag_result(out);
 }
 
 /* ---- outer --------------------------------------------------------------------------------------- */
@@ -169,7 +169,7 @@ static const ct_node_ops outer_node = {"MulBackward0", "outer", outer_backward, 
 ct_tensor *ct_outer(const ct_tensor *a, const ct_tensor *b) {
     CT__AG_BEGIN(ct__outer(a, b), a, b);
     save_factors(CT__AG_RECORD(&outer_node, 0), 0, a, 1, b);
-    return out;
+    return ct__ag_result(out);
 }
 
 /* ---- einsum -------------------------------------------------------------------------------------- */
@@ -283,5 +283,5 @@ ct_tensor *ct_einsum(const char *equation, ct_tensor_list operands) {
         ct__save(n, ct__needs_grad(n, 1) ? x0 : NULL);
         ct__save(n, ct__needs_grad(n, 0) ? x1 : NULL);
     }
-    return out;
+    return ct__ag_result(out);
 }

@@ -15,7 +15,7 @@
 #define N 256
 #define H 32
 #define STEPS 3000
-#define LR 0.1
+#define LR 0.05
 
 int main(void) {
     ct_init();

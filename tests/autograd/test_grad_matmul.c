@@ -324,9 +324,6 @@ static void test_forward_errors_unchanged(void **state) {
 }
 
 int main(void) {
-    /* test_grad_fn_names comes first: the engine sorts a graph's nodes by sequence number with
-     * leaves' accumulators keyed 0, which ties with the process's very first node (number 0), so
-     * ct_autograd_grad through that first graph can skip it (reported; gradcheck hit it). */
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_grad_fn_names),
         cmocka_unit_test(test_gradcheck_products),
