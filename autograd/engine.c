@@ -338,8 +338,10 @@ static bool check_requires_grad(const char *op, int i, const ct_tensor *t) {
     return false;
 }
 
+/* Backward commits gradients, so it does not start while an error is pending: the forward that
+ * made the root may have failed part-way. (The engine also reads ct_ok() after each node.) */
 bool ct_backward_opt(const ct_tensor *root, ct_backward_opts opts) {
-    if (!CT__CHECK("backward", root) || !check_requires_grad("backward", 0, root)) return false;
+    if (!ct_ok() || !CT__CHECK("backward", root) || !check_requires_grad("backward", 0, root)) return false;
     if (opts.gradient && !CT__CHECK("backward", opts.gradient)) return false;
     bool ok;
     ct_scope_begin();

@@ -46,7 +46,9 @@ typedef struct ct_backward_opts {
     const ct_tensor *gradient; /* d(root); may be NULL for a one-element root (then 1) */
     bool retain_graph;         /* keep saved tensors so backward can run again */
 } ct_backward_opts;
-/* Accumulates d(root)/d(leaf) into every leaf's .grad. Returns false with an error on failure. */
+/* Accumulates d(root)/d(leaf) into every leaf's .grad. Returns false with an error on failure,
+ * and does nothing while an error is pending (check and clear it first: the forward may have
+ * failed part-way). */
 bool ct_backward_opt(const ct_tensor *root, ct_backward_opts opts);
 #define ct_backward(root, ...) ct_backward_opt((root), CT_OPTS(ct_backward_opts, .gradient = NULL, __VA_ARGS__))
 

@@ -189,6 +189,10 @@ static void test_non_scalar_backward(void **state) {
     tu_assert_error(CT_ERR_STATE, "element 0 of tensors does not require grad and does not have a grad_fn");
     assert_false(ct_backward(NULL));
     tu_assert_error(CT_ERR_NULL, "backward");
+    /* an earlier error is never lost under a backward that cannot be trusted */
+    ct_error(CT_ERR_ARG, "an earlier failure");
+    assert_false(ct_backward(ct_sum(y)));
+    tu_assert_error(CT_ERR_ARG, "an earlier failure");
     /* backward on a leaf itself accumulates the given gradient */
     ct_tensor *w = leaf(CT_SHAPE(2), 0);
     assert_true(ct_backward(w, .gradient = ct_from_data((float[]){5, 6}, CT_SHAPE(2), CT_F32)));
