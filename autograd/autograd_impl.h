@@ -129,6 +129,9 @@ static inline bool ct__ag_needed(int n, const ct_tensor *const *ts) {
 /* The node now producing out's gradient, or NULL (no error) when nothing is recorded: out is not
  * floating point, is one of the inputs (an op with nothing to do), or on failure (error set). */
 ct_node *ct__record(const ct_node_ops *ops, ct_tensor *out, int n, const ct_tensor *const *inputs, size_t ctx_size);
+/* The same where out may be one of the inputs, for an in-place write that gives a tensor a new
+ * node over its old one (the edges are taken before out's grad_fn is replaced). */
+ct_node *ct__record_over(const ct_node_ops *ops, ct_tensor *out, int n, const ct_tensor *const *inputs, size_t ctx_size);
 /* Keeps t (an input or the node's output) for backward; t may be NULL. Returns its index, or -1
  * with an error (an inference tensor, out of memory), after which the op must fail: wrappers end
  * with `return ct__ag_result(out);`. */
@@ -150,9 +153,10 @@ void *ct__ag_not_implemented(const char *forward_name);
 
 /* ---- in-place ops (inplace.c) ---- */
 /* For an in-place op on self when a graph is needed: checks PyTorch's rules (not a leaf that
- * requires grad, not an inference tensor, not a view), then computes `out_of_place` on a copy of
- * self's old value, writes the result into self and makes self's grad_fn the recorded node.
- * `out_of_place` gets the copy of self as its input 0 (the other inputs as given). */
+ * requires grad, not an inference tensor), then computes `out_of_place` on a copy of self's old
+ * value, writes the result into self and makes self's grad_fn the recorded node; when self is a
+ * view, its base's grad_fn becomes a CopySlices node over the write. `out_of_place` gets the copy
+ * of self as its input 0 (the other inputs as given). */
 typedef ct_tensor *(*ct_inplace_fn)(const ct_tensor *self_copy, void *args);
 ct_tensor *ct__ag_inplace(const char *op, ct_tensor *self, bool other_requires_grad, ct_inplace_fn out_of_place, void *args);
 /* The checks alone, for in-place ops outside the graph (random fills under grad mode). */

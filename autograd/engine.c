@@ -211,7 +211,7 @@ static bool accumulate(ct_tensor *leaf, ct_tensor *grad) {
     ct_autograd_meta *m = ct__meta(leaf);
     if (!m) return false;
     if (m->grad) return ct_add_(m->grad, grad) != NULL;
-    bool exclusive = ct_refcount(grad) == 1 && !grad->is_view && ct__is_contiguous(grad) &&
+    bool exclusive = ct_refcount(grad) == 1 && ct__is_contiguous(grad) &&
                      atomic_load(&grad->storage->refcount) == 1 && grad->dtype == leaf->dtype;
     ct_tensor *g = exclusive ? grad : ct__contiguous_as(ct_clone(grad), leaf->dtype);
     if (!g) return false;

@@ -106,9 +106,15 @@ ct_node *ct__grad_accumulator(ct_tensor *leaf) {
 
 ct_node *ct__record(const ct_node_ops *ops, ct_tensor *out, int n_inputs, const ct_tensor *const *inputs,
                     size_t ctx_size) {
-    if (!out || !ct_dtype_is_floating(out->dtype)) return NULL;
+    if (!out) return NULL;
     for (int i = 0; i < n_inputs; i++)
         if (inputs[i] == out) return NULL;
+    return ct__record_over(ops, out, n_inputs, inputs, ctx_size);
+}
+
+ct_node *ct__record_over(const ct_node_ops *ops, ct_tensor *out, int n_inputs, const ct_tensor *const *inputs,
+                         size_t ctx_size) {
+    if (!out || !ct_dtype_is_floating(out->dtype)) return NULL;
     ct_node *n = node_new(ops, n_inputs, ctx_size);
     if (!n) return NULL;
     for (int i = 0; i < n_inputs; i++) {

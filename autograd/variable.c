@@ -16,6 +16,12 @@ ct_tensor *ct_requires_grad_(ct_tensor *t, bool requires_grad) {
         return ct_error(CT_ERR_STATE, "requires_grad_: Setting requires_grad=True on inference tensor outside InferenceMode is not "
                                       "allowed.");
     t->requires_grad = requires_grad || t->grad_fn;
+    /* A leaf that requires grad is its own base: writes into views of it are checked against it,
+     * not against the storage it was viewed from. */
+    if (requires_grad && t->view_base) {
+        ct_release(t->view_base);
+        t->view_base = NULL;
+    }
     return t;
 }
 
@@ -74,7 +80,11 @@ bool ct_retains_grad(const ct_tensor *t) { return t && t->grad_fn && t->autograd
 ct_tensor *ct_detach(const ct_tensor *t) {
     if (!CT__CHECK("detach", t)) return NULL;
     ct_tensor *d = ct__tensor_view(t, t->shape, t->stride, t->ndim, t->offset);
-    if (d) d->wrapped_number = t->wrapped_number;
+    if (!d) return NULL;
+    d->wrapped_number = t->wrapped_number;
+    /* not a view for autograd: writes through it are seen only by version counters */
+    ct_release(d->view_base);
+    d->view_base = NULL;
     return d;
 }
 

@@ -12,6 +12,7 @@ static void tensor_destroy(ct_object *obj) {
     /* Nodes and autograd metadata are objects too; the tensor holds one reference to each. */
     ct_release(t->grad_fn);
     ct_release(t->autograd);
+    ct_release(t->view_base);
     ct__storage_release(t->storage);
     free(t);
 }
@@ -44,7 +45,7 @@ static ct_tensor *tensor_alloc_unscoped(ct_storage *storage, const int64_t *shap
     t->dtype = dtype;
     t->wrapped_number = false;
     t->requires_grad = false;
-    t->is_view = false;
+    t->view_base = NULL;
     t->is_inference = ct__inference_mode;
     t->grad_fn = NULL;
     t->autograd = NULL;
@@ -84,7 +85,7 @@ ct_tensor *ct__tensor_view(const ct_tensor *base, const int64_t *shape, const in
     atomic_fetch_add_explicit(&base->storage->refcount, 1, memory_order_relaxed);
     ct_tensor *t = tensor_alloc(base->storage, shape, stride, ndim, offset, base->dtype);
     if (!t) ct__storage_release(base->storage);
-    else t->is_view = true;
+    else t->view_base = ct_retain(base->view_base ? base->view_base : (ct_tensor *)base);
     return t;
 }
 
@@ -95,7 +96,6 @@ ct_tensor *ct__tensor_alias_unscoped(const ct_tensor *t) {
         ct__storage_release(t->storage);
         return NULL;
     }
-    a->is_view = true;
     a->wrapped_number = t->wrapped_number;
     return a;
 }

@@ -35,8 +35,11 @@ struct ct_tensor {
     /* Autograd (DESIGN §5), maintained by autograd/; the tensor layer only releases them. A leaf
      * requires grad when the user asked; a non-leaf exactly when grad_fn is set. */
     bool requires_grad;
-    bool is_view;      /* shares another tensor's storage (made by a view op, alias or detach) */
     bool is_inference; /* created in inference mode: never recorded in a graph */
+    /* A view's base: the tensor whose storage it shares, followed to the first one that is not a
+     * view itself (one reference). NULL for a tensor that owns its storage, a detached tensor and
+     * autograd's saved aliases. Autograd needs it to record in-place writes into views. */
+    struct ct_tensor *view_base;
     struct ct_node *grad_fn;         /* the node that computes this tensor's gradient's consumers */
     struct ct_autograd_meta *autograd; /* .grad, hooks, retain_grad; NULL until first needed */
 };

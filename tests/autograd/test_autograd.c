@@ -406,6 +406,62 @@ static void test_leaf_in_place(void **state) {
     assert_true(ct_is_leaf(x));
 }
 
+/* ---- in-place writes into views (CopySlices) ---- */
+
+static void test_inplace_on_view_of_non_leaf(void **state) {
+    (void)state;
+    ct_tensor *x = leaf(CT_SHAPE(4), 1);
+    ct_tensor *b = ct_mul(x, ct_scalar(1));
+    ct_tensor *v = ct_narrow(b, 0, 1, 2);
+    assert_ptr_equal(ct_mul_scalar_(v, 3), v);
+    assert_string_equal(ct_grad_fn_name(b), "CopySlices");
+    assert_string_equal(ct_grad_fn_name(v), "AsStridedBackward0");
+    tu_assert_values(b, CT_SHAPE(4), (double[]){1, 6, 9, 4}, 0, 0);
+    ct_tensor *c = ct_from_data((float[]){1, 10, 100, 1000}, CT_SHAPE(4), CT_F32);
+    assert_true(ct_backward(ct_sum(ct_mul(b, c)), .retain_graph = true));
+    assert_grad(x, (double[]){1, 30, 300, 1000});
+    /* through the view itself: only its elements, times 3 */
+    assert_true(ct_set_grad(x, NULL));
+    assert_true(ct_backward(ct_sum(v)));
+    assert_grad(x, (double[]){0, 3, 3, 0});
+}
+
+static void test_fill_into_view_zeroes_the_gradient(void **state) {
+    (void)state;
+    ct_tensor *x = leaf(CT_SHAPE(2, 3), 0);
+    ct_tensor *b = ct_add(x, ct_scalar(0));
+    assert_non_null(ct_fill_(ct_select(b, 1, 2), 7)); /* column 2 no longer depends on x */
+    assert_true(ct_backward(ct_sum(b)));
+    assert_grad(x, (double[]){1, 1, 0, 1, 1, 0});
+}
+
+static void test_view_of_leaf_in_place(void **state) {
+    (void)state;
+    ct_tensor *x = leaf(CT_SHAPE(4), 1);
+    assert_null(ct_mul_scalar_(ct_narrow(x, 0, 0, 2), 2));
+    tu_assert_error(CT_ERR_STATE, "a view of a leaf Variable that requires grad is being used in an in-place operation.");
+    CT_NO_GRAD assert_non_null(ct_mul_scalar_(ct_narrow(x, 0, 0, 2), 2)); /* optimizers may */
+}
+
+/* b = x copy; b[:, 1:3] *= y (broadcast); b[:, 3] += sum(sin y); exp_ of b's first row; b * b */
+static ct_tensor *writes_into_views_fn(ct_tensor *const *in, void *user) {
+    (void)user;
+    ct_tensor *b = ct_clone(in[0]);
+    ct_mul_(ct_narrow(b, 1, 1, 2), in[1]);
+    ct_tensor *col = ct_select(ct_t(b), 0, 3); /* a view of a view */
+    ct_add_(col, ct_sum(ct_sin(in[1])));
+    ct_exp_(ct_select(b, 0, 0)); /* last: it saves its result, which a later write would change */
+    return ct_mul(b, b);
+}
+
+static void test_gradcheck_writes_into_views(void **state) {
+    (void)state;
+    static const tu_grad_case cases[] = {
+        {"writes into views", writes_into_views_fn, NULL, 2, {CT_SHAPE(3, 4), CT_SHAPE(2)}, -1, 1},
+    };
+    TU_GRADCHECK_TABLE(cases);
+}
+
 /* ---- anomaly mode ---- */
 
 static void test_anomaly_mode(void **state) {
@@ -546,6 +602,10 @@ int main(void) {
         cmocka_unit_test(test_set_grad_checks),
         cmocka_unit_test(test_saved_tensor_modified_in_place),
         cmocka_unit_test(test_leaf_in_place),
+        cmocka_unit_test(test_inplace_on_view_of_non_leaf),
+        cmocka_unit_test(test_fill_into_view_zeroes_the_gradient),
+        cmocka_unit_test(test_view_of_leaf_in_place),
+        cmocka_unit_test(test_gradcheck_writes_into_views),
         cmocka_unit_test(test_anomaly_mode),
         cmocka_unit_test(test_gradcheck_catches_wrong_gradients),
         cmocka_unit_test(test_graph_freed_with_scope),
