@@ -5,5 +5,6 @@
 #include "ctorch/core.h"
 #include "ctorch/tensor.h"
 #include "ctorch/autograd.h"
+#include "ctorch/nn_functional.h"
 
 #endif /* CTORCH_H */
