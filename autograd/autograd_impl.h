@@ -174,5 +174,10 @@ char *ct__anomaly_capture(void);
 ct_tensor *ct__run_grad_hooks(ct_hook_list *hooks, ct_tensor *grad);
 void ct__run_post_accumulate_hooks(ct_hook_list *hooks, ct_tensor *leaf);
 void ct__hook_list_free(ct_hook_list *hooks);
+/* Hook lists for other layers (nn's module hooks): appends fn (made on first use) and returns a
+ * scoped handle; entries are read back in registration order, NULL for removed ones. */
+ct_hook_handle *ct__hook_add(ct_hook_list **list, void (*fn)(void), void *user);
+int ct__hook_count(const ct_hook_list *hooks);
+void (*ct__hook_at(const ct_hook_list *hooks, int i, void **user))(void);
 
 #endif /* CTORCH_AUTOGRAD_IMPL_H */

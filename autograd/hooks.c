@@ -42,8 +42,7 @@ static const ct_object_type handle_type = {"hook_handle", handle_destroy};
 
 void ct__hook_list_free(ct_hook_list *hooks) { ct_release(hooks); }
 
-/* Appends to *list (made on first use); returns a scoped handle. */
-static ct_hook_handle *add_hook(ct_hook_list **list, void (*fn)(void), void *user) {
+ct_hook_handle *ct__hook_add(ct_hook_list **list, void (*fn)(void), void *user) {
     if (!*list) {
         ct_hook_list *l = calloc(1, sizeof *l);
         if (!l) return ct_error(CT_ERR_OOM, "CPU out of memory registering a hook");
@@ -87,7 +86,7 @@ ct_hook_handle *ct_register_hook(ct_tensor *t, ct_grad_hook fn, void *user) {
         ct_release(t->grad_fn->output_meta);
         t->grad_fn->output_meta = ct_retain(m);
     }
-    return add_hook(&m->grad_hooks, (void (*)(void))fn, user);
+    return ct__hook_add(&m->grad_hooks, (void (*)(void))fn, user);
 }
 
 ct_hook_handle *ct_register_post_accumulate_grad_hook(ct_tensor *t, ct_post_accumulate_grad_hook fn, void *user) {
@@ -97,7 +96,7 @@ ct_hook_handle *ct_register_post_accumulate_grad_hook(ct_tensor *t, ct_post_accu
         return ct_error(CT_ERR_STATE, "register_post_accumulate_grad_hook: post accumulate grad hooks cannot be registered on "
                                       "non-leaf tensors");
     ct_autograd_meta *m = ct__meta(t);
-    return m ? add_hook(&m->post_accumulate_hooks, (void (*)(void))fn, user) : NULL;
+    return m ? ct__hook_add(&m->post_accumulate_hooks, (void (*)(void))fn, user) : NULL;
 }
 
 ct_tensor *ct__run_grad_hooks(ct_hook_list *hooks, ct_tensor *grad) {
@@ -112,6 +111,14 @@ ct_tensor *ct__run_grad_hooks(ct_hook_list *hooks, ct_tensor *grad) {
         grad = replaced;
     }
     return grad;
+}
+
+int ct__hook_count(const ct_hook_list *hooks) { return hooks ? hooks->n : 0; }
+
+void (*ct__hook_at(const ct_hook_list *hooks, int i, void **user))(void) {
+    if (hooks->entries[i].removed) return NULL;
+    *user = hooks->entries[i].user;
+    return hooks->entries[i].fn;
 }
 
 void ct__run_post_accumulate_hooks(ct_hook_list *hooks, ct_tensor *leaf) {

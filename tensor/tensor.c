@@ -100,6 +100,30 @@ ct_tensor *ct__tensor_alias_unscoped(const ct_tensor *t) {
     return a;
 }
 
+void ct__tensor_set_data(ct_tensor *t, const ct_tensor *src) {
+    atomic_fetch_add_explicit(&src->storage->refcount, 1, memory_order_relaxed);
+    ct__storage_release(t->storage);
+    t->storage = src->storage;
+    t->offset = src->offset;
+    t->ndim = src->ndim;
+    t->dtype = src->dtype;
+    memcpy(t->shape, src->shape, sizeof t->shape);
+    memcpy(t->stride, src->stride, sizeof t->stride);
+    ct_release(t->view_base); /* t now stands for src's data as its own tensor */
+    t->view_base = NULL;
+}
+
+ct_tensor_list ct_tensor_list_copy(ct_tensor_list list) {
+    ct_tensor_list out = {0, NULL};
+    if (list.n <= 0) return out;
+    ct_tensor **items = ct_scope_alloc((size_t)list.n * sizeof *items);
+    if (!items) return out;
+    memcpy(items, list.items, (size_t)list.n * sizeof *items);
+    out.n = list.n;
+    out.items = items;
+    return out;
+}
+
 bool ct__is_contiguous(const ct_tensor *t) {
     int64_t expected = 1;
     for (int i = t->ndim - 1; i >= 0; i--) {

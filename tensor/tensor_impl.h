@@ -61,6 +61,9 @@ ct_tensor *ct__tensor_view(const ct_tensor *base, const int64_t *shape, const in
 /* A new header on t's storage and geometry with no autograd state, owned by the caller (one
  * reference, in no scope): autograd saves tensors this way. */
 ct_tensor *ct__tensor_alias_unscoped(const ct_tensor *t);
+/* t takes src's storage, offset, sizes, strides and dtype, keeping its identity and autograd state
+ * (PyTorch's `t.data = src`, which module.to relies on). */
+void ct__tensor_set_data(ct_tensor *t, const ct_tensor *src);
 static inline char *ct__data(const ct_tensor *t) {
     return (char *)t->storage->data + t->offset * (int64_t)ct_dtype_size(t->dtype);
 }

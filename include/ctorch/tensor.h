@@ -92,6 +92,9 @@ typedef struct ct_tensor_list {
 #define CT_TENSORS(...)                                                                         \
     ((ct_tensor_list){.n = CT__NARGS(__VA_ARGS__), .items = (ct_tensor *const[]){__VA_ARGS__}})
 #define CT_NO_TENSORS ((ct_tensor_list){.n = 0, .items = NULL})
+/* The same tensors in an item array owned by the innermost scope: what a function returns when it
+ * built its list with CT_TENSORS (whose array dies with the function's block). */
+ct_tensor_list ct_tensor_list_copy(ct_tensor_list list);
 
 /* ---- inspection ----------------------------------------------------------------------------- */
 
