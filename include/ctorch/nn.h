@@ -193,6 +193,9 @@ ct_module *ct_flatten_module3(int start_dim, int end_dim);
 #define ct_flatten_module2(s, e) ct_flatten_module3((s), (e))
 #define ct_flatten_module(...) CT__OVERLOAD(ct_flatten_module, __VA_ARGS__)
 
+/* ---- recurrent layers ---------------------------------------------------------------------------- */
+/* nn:rnn */
+
 #ifdef __cplusplus
 }
 #endif
