@@ -193,6 +193,21 @@ ct_module *ct_flatten_module3(int start_dim, int end_dim);
 #define ct_flatten_module2(s, e) ct_flatten_module3((s), (e))
 #define ct_flatten_module(...) CT__OVERLOAD(ct_flatten_module, __VA_ARGS__)
 
+/* ---- model summary -------------------------------------------------------------------------------- */
+
+typedef struct ct_model_stats {
+    int64_t params;           /* parameter elements, each shared parameter once */
+    int64_t flops;            /* per forward of the given input: Linear and convolutions (nn/summary.c) */
+    int64_t activation_bytes; /* bytes of every leaf layer's output */
+} ct_model_stats;
+typedef struct ct_summary_opts {
+    FILE *out; /* default stdout */
+} ct_summary_opts;
+/* Runs input through m once (no grad) and prints a table of each leaf layer's output shape,
+ * parameters, FLOPs (a multiply-add is 2) and activation memory, then the totals it returns. */
+ct_model_stats ct_model_summary_opt(ct_module *m, ct_tensor *input, ct_summary_opts opts);
+#define ct_model_summary(m, input, ...) ct_model_summary_opt((m), (input), CT_OPTS(ct_summary_opts, .out = NULL, __VA_ARGS__))
+
 /* ---- recurrent layers ---------------------------------------------------------------------------- */
 /* nn:rnn */
 

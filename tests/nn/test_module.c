@@ -301,6 +301,24 @@ static void test_full_backward_hooks(void **state) {
     tu_assert_values(ct_grad(ct_module_parameter(lin, "bias")), CT_SHAPE(2), (double[]){0, 0}, 0, 0);
 }
 
+static void test_model_summary(void **state) {
+    (void)state;
+    ct_module *net = small_net();
+    FILE *f = tmpfile();
+    ct_model_stats st = ct_model_summary(net, ct_ones(CT_SHAPE(2, 4)), .out = f);
+    /* Linear(4, 3): 6 outputs x 2*4; Linear(3, 2, no bias): 4 outputs x (2*3 - 1); ReLU: 0 */
+    assert_int_equal(st.flops, 6 * 8 + 4 * 5);
+    assert_int_equal(st.params, 4 * 3 + 3 + 3 * 2);
+    assert_int_equal(st.activation_bytes, (6 + 6 + 4) * 4);
+    char text[2048] = "";
+    rewind(f);
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    text[n] = 0;
+    fclose(f);
+    assert_non_null(strstr(text, "Linear           [2, 2]"));
+    assert_non_null(strstr(text, "total: 21 parameters, 68 FLOPs per forward, 64B of activations"));
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sequential_names_and_counts),
@@ -315,6 +333,7 @@ int main(void) {
         cmocka_unit_test(test_registration_errors),
         cmocka_unit_test(test_forward_hooks),
         cmocka_unit_test(test_full_backward_hooks),
+        cmocka_unit_test(test_model_summary),
     };
     return TU_RUN("module", tests);
 }
