@@ -155,4 +155,31 @@ ct_tensor *ct__addmm_opt(const ct_tensor *input, const ct_tensor *a, const ct_te
 ct_tensor *ct__baddbmm_opt(const ct_tensor *input, const ct_tensor *a, const ct_tensor *b, ct_addmm_opts opts);
 ct_tensor *ct__einsum(const char *equation, ct_tensor_list operands);
 
+/* ---- nn:pool (tensor/pool.c; kernels in cpu/pool_cpu.c) ---- */
+#include "ctorch/nn_functional.h"
+/* One pooling problem on contiguous planes: `planes` = N*C planes of ih x iw in, oh x ow out.
+ * Max pool reads every window element (kh x kw at dilation dh, dw); avg pool divides by the
+ * window's size clipped to the padded input (count_include_pad) or to the input, or by
+ * divisor_override when non-zero; adaptive windows follow from ih/oh and iw/ow alone. */
+typedef struct ct__pool2d_geom {
+    int64_t planes, ih, iw, oh, ow;
+    int64_t kh, kw, sh, sw, ph, pw, dh, dw;
+    bool count_include_pad;
+    int64_t divisor_override;
+} ct__pool2d_geom;
+/* Forward ops fill *geom (may be NULL) for the backward; indices may be NULL. */
+ct_tensor *ct__max_pool2d(const ct_tensor *x, ct_shape kernel_size, ct_max_pool_opts opts, ct_tensor **indices,
+                          ct__pool2d_geom *geom);
+ct_tensor *ct__avg_pool2d(const ct_tensor *x, ct_shape kernel_size, ct_avg_pool_opts opts, ct__pool2d_geom *geom);
+ct_tensor *ct__adaptive_avg_pool2d(const ct_tensor *x, ct_shape output_size, ct__pool2d_geom *geom);
+/* Gradients w.r.t. the input (of input_shape) from the output's gradient; computed in f32/f64. */
+ct_tensor *ct__max_pool2d_backward(const ct_tensor *grad, const ct_tensor *indices, const ct__pool2d_geom *geom,
+                                   ct_shape input_shape);
+ct_tensor *ct__avg_pool2d_backward(const ct_tensor *grad, const ct__pool2d_geom *geom, ct_shape input_shape);
+ct_tensor *ct__adaptive_avg_pool2d_backward(const ct_tensor *grad, const ct__pool2d_geom *geom, ct_shape input_shape);
+/* The 1d forms' own checks (PyTorch's max_pool1d / avg_pool1d messages); the op itself is the 2d
+ * one on x.unsqueeze(-2). max_pool1d's output length goes to *out_len (PyTorch allows 0 there). */
+bool ct__max_pool1d_check(const ct_tensor *x, ct_shape kernel_size, ct_max_pool_opts opts, int64_t *out_len);
+bool ct__avg_pool1d_check(const ct_tensor *x, ct_shape kernel_size, ct_avg_pool_opts opts);
+
 #endif /* CTORCH_NATIVE_IMPL_H */
