@@ -337,6 +337,31 @@ static void test_trunc_normal(void **state) {
     }
 }
 
+static void count_warning(ct_log_level level, const char *message, void *user) {
+    if (level == CT_LOG_WARN && strstr(message, (const char *)((void **)user)[0])) (*(int *)((void **)user)[1])++;
+}
+
+/* PyTorch's warnings: trunc_normal_ with the mean more than 2 std outside [a, b], kaiming_* on a
+ * zero-element tensor. */
+static void test_warnings(void **state) {
+    (void)state;
+    int n = 0;
+    void *user[2] = {"mean is more than 2 std from [a, b] in nn.init.trunc_normal_", &n};
+    ct_log_set_handler(count_warning, user);
+    ct_tensor *t = ct_empty(CT_SHAPE(100));
+    ct_init_trunc_normal_(t, .mean = 5);
+    assert_int_equal(n, 1);
+    moments m = moments_of(t);
+    assert_true(m.min >= -2 && m.max <= 2); /* still within [a, b] */
+    ct_init_trunc_normal_(t, .mean = 3.9);   /* within 2 std: no warning */
+    assert_int_equal(n, 1);
+    user[0] = "kaiming_uniform_: Initializing zero-element tensors is a no-op";
+    ct_init_kaiming_uniform_(ct_empty(CT_SHAPE(0, 5)));
+    assert_int_equal(n, 2);
+    ct_log_set_handler(NULL, NULL);
+    assert_true(ct_ok());
+}
+
 /* ---- grad mode, views, reproducibility -------------------------------------------------------- */
 
 typedef ct_tensor *(*init_fn)(ct_tensor *t);
@@ -379,6 +404,19 @@ static void test_leaves_requiring_grad(void **state) {
         double *g = tu_values(ct_grad(p)), *v = tu_values(p);
         for (int k = 0; k < 24; k++) assert_near(g[k], 2 * v[k], 0);
     }
+}
+
+/* Every initializer accepts zero-element tensors (kaiming_* warn, as PyTorch does). */
+static void test_empty_tensors(void **state) {
+    (void)state;
+    ct_log_set_level(CT_LOG_ERROR);
+    for (size_t i = 0; i < N_INITS; i++) CT_SCOPE {
+        ct_tensor *t = ct_empty(CT_SHAPE(0, 3));
+        if (inits[i].fn(t) != t) fail_msg("%s on [0, 3]: %s", inits[i].name, ct_last_error());
+        ct_tensor *u = ct_empty(CT_SHAPE(4, 0, 2));
+        if (inits[i].fn != i_eye && inits[i].fn(u) != u) fail_msg("%s on [4, 0, 2]: %s", inits[i].name, ct_last_error());
+    }
+    ct_log_set_level(CT_LOG_INFO);
 }
 
 /* Each initializer writes through a transposed or stepped view into its base; elements outside
@@ -505,7 +543,9 @@ int main(void) {
         cmocka_unit_test(test_orthogonal),
         cmocka_unit_test(test_orthogonal_is_q_of_the_draw),
         cmocka_unit_test(test_trunc_normal),
+        cmocka_unit_test(test_warnings),
         cmocka_unit_test(test_leaves_requiring_grad),
+        cmocka_unit_test(test_empty_tensors),
         cmocka_unit_test(test_writes_through_views),
         cmocka_unit_test(test_reproducible_with_manual_seed),
         cmocka_unit_test(test_errors),
