@@ -7,5 +7,6 @@
 #include "ctorch/autograd.h"
 #include "ctorch/nn_functional.h"
 #include "ctorch/nn.h"
+#include "ctorch/data.h"
 
 #endif /* CTORCH_H */

@@ -70,6 +70,100 @@ ct_tensor *ct_avg_pool1d_opt(const ct_tensor *x, ct_shape kernel_size, ct_avg_po
 
 /* ---- init (in place, under no grad) --------------------------------------------------------- */
 /* nn:init */
+/* torch.nn.init. Every initializer writes t in place under no grad (so it works on leaf parameters
+ * that require grad), draws from ctorch's seeded generator (ct_manual_seed makes it reproducible)
+ * and returns t (NULL with an error). */
+
+/* Nonlinearities known to ct_calculate_gain (torch's nonlinearity strings). */
+typedef enum ct_nonlinearity {
+    CT_NL_LINEAR = 0,
+    CT_NL_CONV1D,
+    CT_NL_CONV2D,
+    CT_NL_CONV3D,
+    CT_NL_CONV_TRANSPOSE1D,
+    CT_NL_CONV_TRANSPOSE2D,
+    CT_NL_CONV_TRANSPOSE3D,
+    CT_NL_SIGMOID,
+    CT_NL_TANH,
+    CT_NL_RELU,
+    CT_NL_LEAKY_RELU,
+    CT_NL_SELU,
+} ct_nonlinearity;
+/* Which fan kaiming_* preserves the variance of: forward (fan_in) or backward (fan_out) passes. */
+typedef enum ct_fan_mode { CT_FAN_IN = 0, CT_FAN_OUT } ct_fan_mode;
+
+/* Recommended gain for a nonlinearity: 1 (linear, conv*, sigmoid), 5/3 (tanh), sqrt(2) (relu),
+ * sqrt(2 / (1 + slope^2)) (leaky_relu; .param = slope, default NAN meaning None: 0.01), 3/4 (selu).
+ * NAN with an error for an unknown nonlinearity. */
+typedef struct ct_calculate_gain_opts {
+    double param;
+} ct_calculate_gain_opts;
+double ct_calculate_gain_opt(ct_nonlinearity nonlinearity, ct_calculate_gain_opts opts);
+#define ct_calculate_gain(nonlinearity, ...)                                                       \
+    ct_calculate_gain_opt((nonlinearity), CT_OPTS(ct_calculate_gain_opts, .param = NAN, __VA_ARGS__))
+/* fan_in = size(1) * receptive field, fan_out = size(0) * receptive field (receptive field: the
+ * product of sizes past dim 1). False with PyTorch's error for fewer than 2 dims. */
+bool ct_calculate_fan_in_and_fan_out(const ct_tensor *t, int64_t *fan_in, int64_t *fan_out);
+
+/* U[a, b); defaults a = 0, b = 1. */
+typedef struct ct_init_uniform_opts {
+    double a, b;
+} ct_init_uniform_opts;
+ct_tensor *ct_init_uniform_opt(ct_tensor *t, ct_init_uniform_opts opts);
+#define ct_init_uniform_(t, ...) ct_init_uniform_opt((t), CT_OPTS(ct_init_uniform_opts, .a = 0, .b = 1, __VA_ARGS__))
+/* N(mean, std^2); defaults mean = 0, std = 1. */
+typedef struct ct_init_normal_opts {
+    double mean, std;
+} ct_init_normal_opts;
+ct_tensor *ct_init_normal_opt(ct_tensor *t, ct_init_normal_opts opts);
+#define ct_init_normal_(t, ...) ct_init_normal_opt((t), CT_OPTS(ct_init_normal_opts, .mean = 0, .std = 1, __VA_ARGS__))
+/* Every element = value; zeros_ and ones_ are value 0 and 1. */
+ct_tensor *ct_init_constant_(ct_tensor *t, double value);
+ct_tensor *ct_init_zeros_(ct_tensor *t);
+ct_tensor *ct_init_ones_(ct_tensor *t);
+/* The identity (ones on the main diagonal) in a 2-D tensor. */
+ct_tensor *ct_init_eye_(ct_tensor *t);
+/* Glorot: U(-a, a) with a = gain * sqrt(6 / (fan_in + fan_out)), or N(0, std) with
+ * std = gain * sqrt(2 / (fan_in + fan_out)); default gain = 1. */
+typedef struct ct_init_xavier_opts {
+    double gain;
+} ct_init_xavier_opts;
+ct_tensor *ct_init_xavier_uniform_opt(ct_tensor *t, ct_init_xavier_opts opts);
+ct_tensor *ct_init_xavier_normal_opt(ct_tensor *t, ct_init_xavier_opts opts);
+#define ct_init_xavier_uniform_(t, ...) ct_init_xavier_uniform_opt((t), CT_OPTS(ct_init_xavier_opts, .gain = 1, __VA_ARGS__))
+#define ct_init_xavier_normal_(t, ...) ct_init_xavier_normal_opt((t), CT_OPTS(ct_init_xavier_opts, .gain = 1, __VA_ARGS__))
+/* He: std = calculate_gain(nonlinearity, a) / sqrt(fan), U(-sqrt(3) std, sqrt(3) std) or N(0, std);
+ * defaults a = 0 (the negative slope for leaky_relu), mode = CT_FAN_IN,
+ * nonlinearity = CT_NL_LEAKY_RELU. A zero-element tensor is left as is (with a warning). */
+typedef struct ct_init_kaiming_opts {
+    double a;
+    ct_fan_mode mode;
+    ct_nonlinearity nonlinearity;
+} ct_init_kaiming_opts;
+ct_tensor *ct_init_kaiming_uniform_opt(ct_tensor *t, ct_init_kaiming_opts opts);
+ct_tensor *ct_init_kaiming_normal_opt(ct_tensor *t, ct_init_kaiming_opts opts);
+#define ct_init_kaiming_uniform_(t, ...)                                                           \
+    ct_init_kaiming_uniform_opt((t), CT_OPTS(ct_init_kaiming_opts, .a = 0, .mode = CT_FAN_IN,        \
+                                             .nonlinearity = CT_NL_LEAKY_RELU, __VA_ARGS__))
+#define ct_init_kaiming_normal_(t, ...)                                                            \
+    ct_init_kaiming_normal_opt((t), CT_OPTS(ct_init_kaiming_opts, .a = 0, .mode = CT_FAN_IN,         \
+                                            .nonlinearity = CT_NL_LEAKY_RELU, __VA_ARGS__))
+/* A (semi-)orthogonal matrix times gain (default 1): t viewed as [size(0), numel / size(0)] gets
+ * the Q of the QR decomposition of a N(0, 1) matrix, signs fixed by diag(R); rows (or columns,
+ * whichever are fewer) are orthonormal. Needs at least 2 dims. */
+typedef struct ct_init_orthogonal_opts {
+    double gain;
+} ct_init_orthogonal_opts;
+ct_tensor *ct_init_orthogonal_opt(ct_tensor *t, ct_init_orthogonal_opts opts);
+#define ct_init_orthogonal_(t, ...) ct_init_orthogonal_opt((t), CT_OPTS(ct_init_orthogonal_opts, .gain = 1, __VA_ARGS__))
+/* N(mean, std^2) truncated to [a, b], by the inverse CDF of uniform draws; defaults mean = 0,
+ * std = 1, a = -2, b = 2. */
+typedef struct ct_init_trunc_normal_opts {
+    double mean, std, a, b;
+} ct_init_trunc_normal_opts;
+ct_tensor *ct_init_trunc_normal_opt(ct_tensor *t, ct_init_trunc_normal_opts opts);
+#define ct_init_trunc_normal_(t, ...)                                                              \
+    ct_init_trunc_normal_opt((t), CT_OPTS(ct_init_trunc_normal_opts, .mean = 0, .std = 1, .a = -2, .b = 2, __VA_ARGS__))
 
 #ifdef __cplusplus
 }
