@@ -1,7 +1,8 @@
 /* Dropout as PyTorch computes it on the CPU (at::dropout's _dropout_impl): the noise
  * bernoulli(1 - p) / (1 - p) multiplies x, so autograd's multiplication derivative multiplies the
- * gradient by the same noise. The noise keeps element i where the i-th U[0, 1) draw of ctorch's
- * Philox generator (ct_rand_like) is below 1 - p: reproducible from the seed for any thread count. */
+ * gradient by the same noise. The noise (tensor/dropout.c) keeps element i where the i-th U[0, 1)
+ * draw of ctorch's Philox generator is below 1 - p: reproducible from the seed for any thread
+ * count. */
 #include "../tensor/tensor_impl.h"
 #include "ctorch/nn_functional.h"
 
@@ -22,8 +23,7 @@ ct_tensor *ct_dropout_opt(const ct_tensor *x, ct_dropout_opts opts) {
         if (p == 1) {
             noise = ct_zeros(CT_SHAPE(), .dtype = x->dtype, .device = ct_device_of(x));
         } else {
-            ct_tensor *keep = ct_lt(ct_rand_like(x), ct_scalar(1 - p));
-            noise = ct_mul_scalar(ct_to_dtype(keep, x->dtype), 1 / (1 - p));
+            noise = ct__dropout_noise(x, p);
         }
         ct_tensor *y = ct_mul(x, noise);
         if (y) out = ct_keep(y);

@@ -155,7 +155,7 @@ ct_tensor *ct__addmm_opt(const ct_tensor *input, const ct_tensor *a, const ct_te
 ct_tensor *ct__baddbmm_opt(const ct_tensor *input, const ct_tensor *a, const ct_tensor *b, ct_addmm_opts opts);
 ct_tensor *ct__einsum(const char *equation, ct_tensor_list operands);
 
-/* nn:norm (tensor/norm.c, tensor/embedding.c) */
+/* nn:norm (tensor/norm.c, tensor/embedding.c, tensor/dropout.c) */
 /* Batch norm over x [N, C, *]; updates the running stats in training (see norm.c). save_mean and
  * save_rstd (may be NULL) receive f64 [C] tensors: the statistics that normalized x. */
 ct_tensor *ct__batch_norm(const ct_tensor *x, ct_tensor *running_mean, ct_tensor *running_var,
@@ -179,5 +179,8 @@ ct_tensor *ct__embedding(const ct_tensor *indices, const ct_tensor *weight, int6
  * (padding_idx already resolved, -1 = none). */
 ct_tensor *ct__embedding_backward(const ct_tensor *grad, const ct_tensor *indices, int64_t num_weights,
                                   int64_t padding_idx);
+/* Dropout's noise (tensor/dropout.c): bernoulli(1 - p) / (1 - p) in x's dtype and shape, from the
+ * Philox generator; 0 <= p < 1 (checked by the caller). */
+ct_tensor *ct__dropout_noise(const ct_tensor *x, double p);
 
 #endif /* CTORCH_NATIVE_IMPL_H */

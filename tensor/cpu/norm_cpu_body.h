@@ -161,9 +161,14 @@ static void FN(layer_norm_backward)(const T *dy, const T *x, int64_t M, int64_t 
         for (int64_t m = m0; m < m1; m++) {
             const T *xr = x + m * K, *dyr = dy + m * K;
             double mu = mean[m], r = rstd[m];
-            if (want_w)
+            if (want_w && want_b)
+                for (int64_t k = 0; k < K; k++) {
+                    cw[k] += (double)dyr[k] * ((double)xr[k] - mu) * r;
+                    cb[k] += (double)dyr[k];
+                }
+            else if (want_w)
                 for (int64_t k = 0; k < K; k++) cw[k] += (double)dyr[k] * ((double)xr[k] - mu) * r;
-            if (want_b)
+            else if (want_b)
                 for (int64_t k = 0; k < K; k++) cb[k] += (double)dyr[k];
             if (!dx) continue;
             double sg, sgx;
