@@ -702,6 +702,31 @@ static void test_errors(void **state) {
     }
 }
 
+/* 16-bit floats compute in f32 and keep their dtype; gradients come back in it */
+static void test_half_dtypes(void **state) {
+    (void)state;
+    const ct_dtype dts[] = {CT_F16, CT_BF16};
+    for (int i = 0; i < 2; i++) CT_SCOPE {
+        uint64_t rng = 30;
+        ct_tensor *x = ct_requires_grad_(tu_random(&rng, CT_SHAPE(4, 3, 5), dts[i], TU_CONTIGUOUS, -2, 2), true);
+        double *want = scratch(60);
+        ref_batch_norm(tu_values(x), 4, 3, 5, NULL, NULL, NULL, NULL, true, 0.1, 1e-5, want);
+        ct_tensor *y = ct_batch_norm(x, NULL, NULL, NULL, NULL, true);
+        assert_int_equal(ct_dtype_of(y), dts[i]);
+        tu_assert_values(y, CT_SHAPE(4, 3, 5), want, 2e-2, 2e-2);
+        ref_layer_norm(tu_values(x), 12, 5, NULL, NULL, 1e-5, want);
+        ct_tensor *z = ct_layer_norm(x, CT_SHAPE(5), NULL, NULL);
+        assert_int_equal(ct_dtype_of(z), dts[i]);
+        tu_assert_values(z, CT_SHAPE(4, 3, 5), want, 2e-2, 2e-2);
+        assert_true(ct_backward(ct_sum(ct_mul(ct_add(y, z), x))));
+        assert_int_equal(ct_dtype_of(ct_grad(x)), dts[i]);
+        ct_tensor *d = ct_dropout(x, .p = 0.25);
+        assert_int_equal(ct_dtype_of(d), dts[i]);
+        double *dv = tu_values(d), *xv = tu_values(x);
+        for (int j = 0; j < 60; j++) assert_true(dv[j] == 0 || fabs(dv[j] - xv[j] / 0.75) <= 1e-2 * fabs(dv[j]));
+    }
+}
+
 /* 0-size inputs where meaningful */
 static void test_empty(void **state) {
     (void)state;
@@ -734,6 +759,7 @@ int main(void) {
         cmocka_unit_test(test_attention_forward),
         cmocka_unit_test(test_attention_gradcheck),
         cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_half_dtypes),
         cmocka_unit_test(test_empty),
     };
     return TU_RUN("norm", tests);
