@@ -182,4 +182,32 @@ ct_tensor *ct__adaptive_avg_pool2d_backward(const ct_tensor *grad, const ct__poo
 bool ct__max_pool1d_check(const ct_tensor *x, ct_shape kernel_size, ct_max_pool_opts opts, int64_t *out_len);
 bool ct__avg_pool1d_check(const ct_tensor *x, ct_shape kernel_size, ct_avg_pool_opts opts);
 
+/* nn:norm (tensor/norm.c, tensor/embedding.c, tensor/dropout.c) */
+/* Batch norm over x [N, C, *]; updates the running stats in training (see norm.c). save_mean and
+ * save_rstd (may be NULL) receive f64 [C] tensors: the statistics that normalized x. */
+ct_tensor *ct__batch_norm(const ct_tensor *x, ct_tensor *running_mean, ct_tensor *running_var,
+                          const ct_tensor *weight, const ct_tensor *bias, bool training, double momentum,
+                          double eps, ct_tensor **save_mean, ct_tensor **save_rstd);
+/* dx (when want_x), dw and db (f64 [C]) from the saved statistics; training: mean/rstd are the batch's. */
+bool ct__batch_norm_backward(const ct_tensor *grad, const ct_tensor *x, const ct_tensor *mean,
+                             const ct_tensor *rstd, const ct_tensor *weight, bool training, bool want_x,
+                             ct_tensor **dx, ct_tensor **dw, ct_tensor **db);
+/* Layer norm; save_mean/save_rstd receive f64 [M] tensors (one value per normalized row). */
+ct_tensor *ct__layer_norm(const ct_tensor *x, ct_shape normalized_shape, const ct_tensor *weight,
+                          const ct_tensor *bias, double eps, ct_tensor **save_mean, ct_tensor **save_rstd);
+bool ct__layer_norm_backward(const ct_tensor *grad, const ct_tensor *x, ct_shape normalized_shape,
+                             const ct_tensor *mean, const ct_tensor *rstd, const ct_tensor *weight, bool want_x,
+                             bool want_w, bool want_b, ct_tensor **dx, ct_tensor **dw, ct_tensor **db);
+/* Embedding lookup; padding_idx -1 = none, other negatives from the end (resolved by
+ * ct__embedding_padding_idx, false with PyTorch's message when out of range). */
+bool ct__embedding_padding_idx(const char *op, int64_t num, int64_t *padding_idx);
+ct_tensor *ct__embedding(const ct_tensor *indices, const ct_tensor *weight, int64_t padding_idx);
+/* [num_weights, dim] gradient of the weight: rows of grad scatter-added, the padding row left zero
+ * (padding_idx already resolved, -1 = none). */
+ct_tensor *ct__embedding_backward(const ct_tensor *grad, const ct_tensor *indices, int64_t num_weights,
+                                  int64_t padding_idx);
+/* Dropout's noise (tensor/dropout.c): bernoulli(1 - p) / (1 - p) in x's dtype and shape, from the
+ * Philox generator; 0 <= p < 1 (checked by the caller). */
+ct_tensor *ct__dropout_noise(const ct_tensor *x, double p);
+
 #endif /* CTORCH_NATIVE_IMPL_H */
