@@ -439,6 +439,13 @@ static void test_edges_names(void **state) {
     ct_tensor *r1 = ct_requires_grad_(ct_ones(CT_SHAPE(2, 4, 4)), true);
     assert_string_equal(ct_grad_fn_name(ct_max_pool1d(r1, CT_SHAPE(2))), "SqueezeBackward1");
     assert_string_equal(ct_grad_fn_name(ct_avg_pool1d(r1, CT_SHAPE(2))), "SqueezeBackward1");
+    /* 16-bit inputs differentiate through the f32 kernels; the gradient comes back in their dtype */
+    ct_tensor *h = ct_requires_grad_(ct_ones(CT_SHAPE(1, 2, 4, 4), .dtype = CT_BF16), true);
+    assert_true(ct_backward(ct_add(ct_sum(ct_avg_pool2d(h, CT_SHAPE(2))), ct_sum(ct_max_pool2d(h, CT_SHAPE(4))))));
+    assert_int_equal(ct_dtype_of(ct_grad(h)), CT_BF16);
+    double want[32];
+    for (int i = 0; i < 32; i++) want[i] = 0.25 + (i % 16 == 0);
+    tu_assert_values(ct_grad(h), CT_SHAPE(1, 2, 4, 4), want, 0, 0);
     /* indices are returned under autograd too, and carry no gradient */
     ct_tensor *idx = NULL;
     assert_non_null(ct_max_pool2d(r, CT_SHAPE(2), .indices = &idx));
