@@ -193,6 +193,86 @@ ct_module *ct_flatten_module3(int start_dim, int end_dim);
 #define ct_flatten_module2(s, e) ct_flatten_module3((s), (e))
 #define ct_flatten_module(...) CT__OVERLOAD(ct_flatten_module, __VA_ARGS__)
 
+/* Normalization, dropout and embedding layers (PyTorch's parameters, buffers and defaults). */
+typedef struct ct_batch_norm_module_opts {
+    double eps, momentum;
+    bool affine, track_running_stats;
+} ct_batch_norm_module_opts;
+#define CT__BN_OPTS(...) CT_OPTS(ct_batch_norm_module_opts, .eps = 1e-5, .momentum = 0.1, .affine = true, .track_running_stats = true, __VA_ARGS__)
+/* Buffers running_mean, running_var, num_batches_tracked; [N, C] or [N, C, L] input. */
+ct_module *ct_batch_norm1d_opt(int64_t num_features, ct_batch_norm_module_opts opts);
+#define ct_batch_norm1d(n, ...) ct_batch_norm1d_opt((n), CT__BN_OPTS(__VA_ARGS__))
+/* [N, C, H, W] input. */
+ct_module *ct_batch_norm2d_opt(int64_t num_features, ct_batch_norm_module_opts opts);
+#define ct_batch_norm2d(n, ...) ct_batch_norm2d_opt((n), CT__BN_OPTS(__VA_ARGS__))
+typedef struct ct_layer_norm_module_opts {
+    double eps;
+    bool elementwise_affine, bias;
+} ct_layer_norm_module_opts;
+ct_module *ct_layer_norm_module_opt(ct_shape normalized_shape, ct_layer_norm_module_opts opts);
+#define ct_layer_norm_module(shape, ...)                                                         \
+    ct_layer_norm_module_opt((shape), CT_OPTS(ct_layer_norm_module_opts, .eps = 1e-5, .elementwise_affine = true, .bias = true, __VA_ARGS__))
+typedef struct ct_group_norm_module_opts {
+    double eps;
+    bool affine;
+} ct_group_norm_module_opts;
+ct_module *ct_group_norm_module_opt(int64_t num_groups, int64_t num_channels, ct_group_norm_module_opts opts);
+#define ct_group_norm_module(groups, channels, ...)                                               \
+    ct_group_norm_module_opt((groups), (channels), CT_OPTS(ct_group_norm_module_opts, .eps = 1e-5, .affine = true, __VA_ARGS__))
+/* Dropout(p): active in training mode only. */
+ct_module *ct_dropout_module(double p);
+#define CT_NO_PADDING_IDX INT64_MIN
+typedef struct ct_embedding_module_opts {
+    int64_t padding_idx; /* CT_NO_PADDING_IDX (PyTorch's None) by default; negative counts from the end */
+} ct_embedding_module_opts;
+ct_module *ct_embedding_module_opt(int64_t num_embeddings, int64_t embedding_dim, ct_embedding_module_opts opts);
+#define ct_embedding_module(n, dim, ...)                                                         \
+    ct_embedding_module_opt((n), (dim), CT_OPTS(ct_embedding_module_opts, .padding_idx = CT_NO_PADDING_IDX, __VA_ARGS__))
+
+/* ---- attention ----------------------------------------------------------------------------------- */
+
+typedef struct ct_mha_module_opts {
+    double dropout;
+    bool bias, batch_first;
+} ct_mha_module_opts;
+/* MultiheadAttention(embed_dim, num_heads): in_proj_weight [3E, E] (xavier_uniform_), in_proj_bias
+ * (zeros), out_proj Linear(E, E) (bias zeros). Inputs [L, N, E] ([N, L, E] with batch_first) or
+ * unbatched [L, E]. ct_forward_list(m, (q, k, v)) returns (output, head-averaged weights). */
+ct_module *ct_multihead_attention_module_opt(int64_t embed_dim, int64_t num_heads, ct_mha_module_opts opts);
+#define ct_multihead_attention_module(e, h, ...)                                                 \
+    ct_multihead_attention_module_opt((e), (h), CT_OPTS(ct_mha_module_opts, .dropout = 0, .bias = true, .batch_first = false, __VA_ARGS__))
+typedef struct ct_mha_opts {
+    const ct_tensor *attn_mask;        /* [L, S] or [N*H, L, S]; bool: true = may not attend; float: added */
+    const ct_tensor *key_padding_mask; /* [N, S]; same conventions */
+    bool need_weights, average_attn_weights, is_causal;
+    ct_tensor **weights; /* receives the attention weights when need_weights (may be NULL) */
+} ct_mha_opts;
+/* The module's forward with PyTorch's keyword arguments (hooks run as for ct_forward). */
+ct_tensor *ct_multihead_attention_opt(ct_module *m, ct_tensor *query, ct_tensor *key, ct_tensor *value, ct_mha_opts opts);
+#define ct_multihead_attention(m, q, k, v, ...)                                                  \
+    ct_multihead_attention_opt((m), (q), (k), (v), CT_OPTS(ct_mha_opts, .need_weights = true, .average_attn_weights = true, __VA_ARGS__))
+
+typedef enum ct_activation { CT_ACTIVATION_RELU = 0, CT_ACTIVATION_GELU } ct_activation;
+typedef struct ct_encoder_layer_module_opts {
+    int64_t dim_feedforward;
+    double dropout, layer_norm_eps;
+    ct_activation activation;
+    bool batch_first, norm_first, bias;
+} ct_encoder_layer_module_opts;
+/* TransformerEncoderLayer(d_model, nhead): children self_attn, linear1, dropout, linear2, norm1,
+ * norm2, dropout1, dropout2 as PyTorch's; post-norm unless norm_first. */
+ct_module *ct_transformer_encoder_layer_opt(int64_t d_model, int64_t nhead, ct_encoder_layer_module_opts opts);
+#define ct_transformer_encoder_layer(d, h, ...)                                                  \
+    ct_transformer_encoder_layer_opt((d), (h), CT_OPTS(ct_encoder_layer_module_opts, .dim_feedforward = 2048, .dropout = 0.1,     \
+                                                       .layer_norm_eps = 1e-5, .activation = CT_ACTIVATION_RELU, .bias = true, __VA_ARGS__))
+typedef struct ct_encoder_layer_opts {
+    const ct_tensor *mask, *src_key_padding_mask;
+    bool is_causal;
+} ct_encoder_layer_opts;
+ct_tensor *ct_transformer_encoder_layer_forward_opt(ct_module *m, ct_tensor *src, ct_encoder_layer_opts opts);
+#define ct_transformer_encoder_layer_forward(m, src, ...)                                        \
+    ct_transformer_encoder_layer_forward_opt((m), (src), CT_OPTS(ct_encoder_layer_opts, .is_causal = false, __VA_ARGS__))
+
 /* ---- model summary -------------------------------------------------------------------------------- */
 
 typedef struct ct_model_stats {
