@@ -125,6 +125,17 @@ ct_tensor *ct_huber_loss_opt(const ct_tensor *input, const ct_tensor *target, ct
 
 /* ---- class-index losses: nll_loss and cross_entropy ------------------------------------------- */
 
+/* weight is NULL or [C]; PyTorch's nll_loss2d (inputs of 3 or more dims) words it shorter. */
+static bool check_weight(const char *op, const ct_tensor *weight, int64_t n_classes, bool long_message) {
+    if (!weight || (ct_ndim(weight) == 1 && ct_numel(weight) == n_classes)) return true;
+    if (long_message)
+        ct_error(CT_ERR_SHAPE, "%s: weight tensor should be defined either for all %lld classes or no classes but got weight tensor of shape: %s",
+                 op, (long long)n_classes, shape_str(weight));
+    else
+        ct_error(CT_ERR_SHAPE, "%s: weight tensor should be defined either for all or no classes", op);
+    return false;
+}
+
 /* PyTorch's shape checks of nll_loss_nd (and of nll_loss / nll_loss2d under it), in its order and
  * wording: input [C] with target [], [N, C] with [N], [N, C, d1, ...] with [N, d1, ...]; weight
  * NULL or [C] of input's dtype; integer targets. */
@@ -158,16 +169,7 @@ static bool check_class_shapes(const char *op, const ct_tensor *input, const ct_
         return ct_error(CT_ERR_SHAPE, "%s: Expected target size %s, got %s", op, ct__shape_str(want, nd - 1), shape_str(target)),
                false;
     }
-    int64_t n_classes = is.d[nd == 1 ? 0 : 1];
-    if (weight && (ct_ndim(weight) != 1 || ct_numel(weight) != n_classes)) {
-        if (nd <= 2)
-            return ct_error(CT_ERR_SHAPE,
-                            "%s: weight tensor should be defined either for all %lld classes or no classes but got weight "
-                            "tensor of shape: %s",
-                            op, (long long)n_classes, shape_str(weight)),
-                   false;
-        return ct_error(CT_ERR_SHAPE, "%s: weight tensor should be defined either for all or no classes", op), false;
-    }
+    if (!check_weight(op, weight, is.d[nd == 1 ? 0 : 1], nd <= 2)) return false;
     if (weight && ct_dtype_of(weight) != ct_dtype_of(input))
         return ct_error(CT_ERR_DTYPE, "%s: expected scalar type %s but found %s", op, ct__torch_type_name(ct_dtype_of(input)),
                         ct__torch_type_name(ct_dtype_of(weight))),
@@ -259,7 +261,7 @@ static ct_tensor *class_weight_view(const ct_tensor *weight, int nd) {
     ct_shape s = {.ndim = nd};
     for (int i = 0; i < nd; i++) s.d[i] = 1;
     s.d[1] = ct_numel(weight);
-    return ct_view(weight, s);
+    return ct_reshape(weight, s);
 }
 
 /* Class probabilities (target of input's shape): -sum_c weight[c] t[c] logp[c] per row, the mean
@@ -273,9 +275,7 @@ static ct_tensor *cross_entropy_probs(const char *op, const ct_tensor *input, co
         return ct_error(CT_ERR_ARG, "%s: label_smoothing must be between 0.0 and 1.0. Got: %g", op, o.label_smoothing);
     int nd = ct_ndim(input), cdim = nd == 1 ? 0 : 1;
     int64_t n_classes = ct_size(input, cdim);
-    if (o.weight && (ct_ndim(o.weight) != 1 || ct_numel(o.weight) != n_classes))
-        return ct_error(CT_ERR_SHAPE, "%s: weight tensor should be defined either for all %lld classes or no classes but got weight tensor of shape: %s",
-                        op, (long long)n_classes, shape_str(o.weight));
+    if (!check_weight(op, o.weight, n_classes, true)) return NULL;
     ct_tensor *logp = ct_log_softmax(input, cdim);
     const ct_tensor *t = target;
     if (o.label_smoothing > 0) t = ct_add_scalar(ct_mul_scalar(target, 1 - o.label_smoothing), o.label_smoothing / (double)n_classes);

@@ -587,6 +587,8 @@ static void test_errors(void **state) {
     tu_assert_error(CT_ERR_DTYPE, "Expected floating point type for target with class probabilities, got Long");
     assert_null(ct_cross_entropy(x, ct_zeros(CT_SHAPE(3, 5)), .ignore_index = 1));
     tu_assert_error(CT_ERR_ARG, "ignore_index is not supported for floating point target");
+    assert_null(ct_cross_entropy(x, ct_zeros(CT_SHAPE(3, 5)), .weight = ct_ones(CT_SHAPE(4))));
+    tu_assert_error(CT_ERR_SHAPE, "weight tensor should be defined either for all 5 classes or no classes but got weight tensor of shape: [4]");
     assert_null(ct_cross_entropy(x, ct_zeros(CT_SHAPE(3, 5)), .label_smoothing = -0.5));
     tu_assert_error(CT_ERR_ARG, "label_smoothing must be between 0.0 and 1.0. Got: -0.5");
     /* reductions */
