@@ -6,6 +6,7 @@
 #include "ctorch/tensor.h"
 #include "ctorch/autograd.h"
 #include "ctorch/nn_functional.h"
+#include "ctorch/serialize.h"
 #include "ctorch/nn.h"
 #include "ctorch/data.h"
 

@@ -24,6 +24,7 @@
 #define CTORCH_NN_H
 
 #include "ctorch/nn_functional.h"
+#include "ctorch/serialize.h" /* ct_named_tensors */
 
 #ifdef __cplusplus
 extern "C" {
@@ -32,15 +33,6 @@ extern "C" {
 typedef struct ct_module ct_module;
 
 /* ---- named lists -------------------------------------------------------------------------------- */
-
-typedef struct ct_named_tensor {
-    const char *name;
-    ct_tensor *tensor;
-} ct_named_tensor;
-typedef struct ct_named_tensors {
-    int n;
-    ct_named_tensor *items;
-} ct_named_tensors;
 
 typedef struct ct_named_module {
     const char *name;
