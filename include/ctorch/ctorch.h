@@ -6,5 +6,6 @@
 #include "ctorch/tensor.h"
 #include "ctorch/autograd.h"
 #include "ctorch/nn_functional.h"
+#include "ctorch/optim.h"
 
 #endif /* CTORCH_H */
