@@ -804,6 +804,17 @@ static void test_optimizer_errors(void **state) {
     ct_tensor_list ws = CT_TENSORS(w);
     assert_null(ct_sgd(ws, .lr = -1));
     tu_assert_error(CT_ERR_ARG, "SGD: Invalid learning rate: -1.0");
+    /* Numbers as Python's repr writes them. */
+    static const struct { double lr; const char *text; } reprs[] = {
+        {-0.001, "-0.001"}, {-1e20, "-1e+20"}, {-123.456, "-123.456"}, {-1234567890123456.0, "-1234567890123456.0"},
+        {-1.5e-7, "-1.5e-07"}, {-0.0001, "-0.0001"}, {-INFINITY, "-inf"},
+    };
+    for (size_t i = 0; i < sizeof reprs / sizeof *reprs; i++) {
+        char want[64];
+        snprintf(want, sizeof want, "Invalid learning rate: %s", reprs[i].text);
+        assert_null(ct_adam(ws, .lr = reprs[i].lr));
+        tu_assert_error(CT_ERR_ARG, want);
+    }
     assert_null(ct_sgd(ws, .momentum = -0.5));
     tu_assert_error(CT_ERR_ARG, "Invalid momentum value: -0.5");
     assert_null(ct_sgd(ws, .weight_decay = -1e-5));
