@@ -9,5 +9,6 @@
 #include "ctorch/serialize.h"
 #include "ctorch/nn.h"
 #include "ctorch/data.h"
+#include "ctorch/optim.h"
 
 #endif /* CTORCH_H */
