@@ -265,6 +265,19 @@ ct_tensor *ct_transformer_encoder_layer_forward_opt(ct_module *m, ct_tensor *src
 #define ct_transformer_encoder_layer_forward(m, src, ...)                                        \
     ct_transformer_encoder_layer_forward_opt((m), (src), CT_OPTS(ct_encoder_layer_opts, .is_causal = false, __VA_ARGS__))
 
+/* ---- checkpoints ----------------------------------------------------------------------------------- */
+
+/* Writes ct_state_dict(m) to an HDF5 file (one dataset per dotted name, readable by h5py and h5dump),
+ * through a temporary file renamed into place. */
+bool ct_save_state(const ct_module *m, const char *path);
+typedef struct ct_load_state_opts {
+    bool strict; /* missing and unexpected keys are errors (shape mismatches always are) */
+} ct_load_state_opts;
+/* Copies the file's tensors into m's parameters and buffers (PyTorch's load_state_dict); on any
+ * error nothing changes. */
+bool ct_load_state_opt(ct_module *m, const char *path, ct_load_state_opts opts);
+#define ct_load_state(m, path, ...) ct_load_state_opt((m), (path), CT_OPTS(ct_load_state_opts, .strict = true, __VA_ARGS__))
+
 /* ---- model summary -------------------------------------------------------------------------------- */
 
 typedef struct ct_model_stats {

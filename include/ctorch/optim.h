@@ -115,6 +115,11 @@ ct_optimizer_state ct_optimizer_state_dict(const ct_optimizer *opt);
  * the parameter's dtype (step stays float32). */
 bool ct_optimizer_load_state_dict(ct_optimizer *opt, ct_optimizer_state state);
 
+/* The state dict in an HDF5 file of named tensors (serialize.h), written atomically; loading
+ * checks it against the optimizer as ct_optimizer_load_state_dict does. */
+bool ct_optimizer_save(const ct_optimizer *opt, const char *path);
+bool ct_optimizer_load(ct_optimizer *opt, const char *path);
+
 /* ---- learning-rate schedulers ------------------------------------------------------------------ */
 
 typedef struct ct_scheduler ct_scheduler;
