@@ -5,7 +5,7 @@
 set -eu
 
 packages="build-essential pkg-config meson ninja-build python3 valgrind
-libopenblas-dev libhdf5-dev hdf5-tools zlib1g-dev libcmocka-dev
+libopenblas-dev libopenblas-openmp-dev libhdf5-dev hdf5-tools zlib1g-dev libcmocka-dev
 libgloo-dev libprotobuf-c-dev protobuf-c-compiler libonnx-dev
 python3-onnx python3-h5py python3-numpy python3-torch
 dataset-fashion-mnist fortunes"
