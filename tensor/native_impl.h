@@ -210,4 +210,22 @@ ct_tensor *ct__embedding_backward(const ct_tensor *grad, const ct_tensor *indice
  * Philox generator; 0 <= p < 1 (checked by the caller). */
 ct_tensor *ct__dropout_noise(const ct_tensor *x, double p);
 
+/* nn:conv (conv.c): convolutions and their gradients, spatial dims 1 or 2. */
+typedef struct ct__conv_params {
+    const char *op;     /* PyTorch's name for messages: "conv2d", "conv_transpose1d", ... */
+    int nspatial;       /* 1 or 2 */
+    bool transposed;
+    ct_shape stride, padding, dilation, output_padding; /* one value, or one per spatial dim */
+    int64_t groups;
+} ct__conv_params;
+/* conv (transposed: its input gradient) of input with weight, plus bias (NULL: none). */
+ct_tensor *ct__convolution(const ct_tensor *input, const ct_tensor *weight, const ct_tensor *bias,
+                           const ct__conv_params *p);
+/* For a convolution that ran with these arguments: the gradient of its input (input_shape) and of
+ * its weight (weight_shape) given the gradient of its output. */
+ct_tensor *ct__convolution_backward_input(const ct_tensor *grad, const ct_tensor *weight, ct_shape input_shape,
+                                          const ct__conv_params *p);
+ct_tensor *ct__convolution_backward_weight(const ct_tensor *grad, const ct_tensor *input, ct_shape weight_shape,
+                                           const ct__conv_params *p);
+
 #endif /* CTORCH_NATIVE_IMPL_H */

@@ -185,6 +185,40 @@ ct_module *ct_flatten_module3(int start_dim, int end_dim);
 #define ct_flatten_module2(s, e) ct_flatten_module3((s), (e))
 #define ct_flatten_module(...) CT__OVERLOAD(ct_flatten_module, __VA_ARGS__)
 
+/* Convolution layers. Sizes are ct_shape lists (PyTorch's int or tuple: CT_SHAPE(3) or CT_SHAPE(3, 5)). */
+typedef struct ct_conv_module_opts {
+    ct_shape stride, padding, dilation, output_padding; /* output_padding: ConvTranspose only */
+    int64_t groups;
+    bool bias;
+    ct_device device;
+    ct_dtype dtype;
+} ct_conv_module_opts;
+#define CT__CONV_MODULE_OPTS(...)                                                                \
+    CT_OPTS(ct_conv_module_opts, .stride = CT_SHAPE(1), .padding = CT_SHAPE(0), .dilation = CT_SHAPE(1), \
+            .output_padding = CT_SHAPE(0), .groups = 1, .bias = true, .device = CT_DEVICE_DEFAULT, .dtype = CT_DTYPE_DEFAULT, __VA_ARGS__)
+/* weight [out, in/groups, k...], bias [out]; PyTorch's initialisation. */
+ct_module *ct_conv1d_module_opt(int64_t in_channels, int64_t out_channels, ct_shape kernel_size, ct_conv_module_opts opts);
+ct_module *ct_conv2d_module_opt(int64_t in_channels, int64_t out_channels, ct_shape kernel_size, ct_conv_module_opts opts);
+/* weight [in, out/groups, kH, kW]. */
+ct_module *ct_conv_transpose2d_module_opt(int64_t in_channels, int64_t out_channels, ct_shape kernel_size, ct_conv_module_opts opts);
+#define ct_conv1d_module(in, out, k, ...) ct_conv1d_module_opt((in), (out), (k), CT__CONV_MODULE_OPTS(__VA_ARGS__))
+#define ct_conv2d_module(in, out, k, ...) ct_conv2d_module_opt((in), (out), (k), CT__CONV_MODULE_OPTS(__VA_ARGS__))
+#define ct_conv_transpose2d_module(in, out, k, ...) ct_conv_transpose2d_module_opt((in), (out), (k), CT__CONV_MODULE_OPTS(__VA_ARGS__))
+
+/* Pooling layers; stride defaults to the kernel size (an empty list). */
+typedef struct ct_pool_module_opts {
+    ct_shape stride, padding, dilation;
+    bool ceil_mode, count_include_pad;
+} ct_pool_module_opts;
+#define CT__POOL_MODULE_OPTS(...)                                                                \
+    CT_OPTS(ct_pool_module_opts, .stride = CT_SHAPE(), .padding = CT_SHAPE(0), .dilation = CT_SHAPE(1), .ceil_mode = false, \
+            .count_include_pad = true, __VA_ARGS__)
+ct_module *ct_max_pool2d_module_opt(ct_shape kernel_size, ct_pool_module_opts opts);
+ct_module *ct_avg_pool2d_module_opt(ct_shape kernel_size, ct_pool_module_opts opts);
+#define ct_max_pool2d_module(k, ...) ct_max_pool2d_module_opt((k), CT__POOL_MODULE_OPTS(__VA_ARGS__))
+#define ct_avg_pool2d_module(k, ...) ct_avg_pool2d_module_opt((k), CT__POOL_MODULE_OPTS(__VA_ARGS__))
+ct_module *ct_adaptive_avg_pool2d_module(ct_shape output_size);
+
 /* Normalization, dropout and embedding layers (PyTorch's parameters, buffers and defaults). */
 typedef struct ct_batch_norm_module_opts {
     double eps, momentum;
