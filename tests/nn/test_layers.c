@@ -150,6 +150,37 @@ static void test_transformer_encoder_layer(void **state) {
     tu_assert_values(ct_mean(y1, .dim = CT_DIMS(-1)), CT_SHAPE(5, 3), tu_values(ct_zeros(CT_SHAPE(15))), 0, 1e-5);
 }
 
+static void test_conv_and_pool_modules(void **state) {
+    (void)state;
+    ct_module *c = ct_conv2d_module(3, 8, CT_SHAPE(3), .padding = CT_SHAPE(1), .groups = 1);
+    assert_string_equal(ct_module_str(c), "Conv2d(3, 8, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1))");
+    ct_tensor *w = ct_module_parameter(c, "weight");
+    ct_shape ws = ct_shape_of(w);
+    assert_int_equal(ws.ndim, 4);
+    assert_int_equal(ws.d[0], 8);
+    assert_int_equal(ws.d[1], 3);
+    double bound = 1 / sqrt(27.0);
+    assert_true(ct_item(ct_amax(ct_abs(w))) <= bound);
+    ct_tensor *x = ct_randn(CT_SHAPE(2, 3, 5, 5));
+    ct_tensor *y = ct_forward(c, x);
+    assert_true(ct_allclose(y, ct_conv2d(x, w, ct_module_parameter(c, "bias"), .padding = CT_SHAPE(1)), 1e-6, 1e-6));
+    assert_string_equal(ct_module_str(ct_conv1d_module(4, 6, CT_SHAPE(3), .stride = CT_SHAPE(2), .bias = false, .groups = 2)),
+                        "Conv1d(4, 6, kernel_size=(3,), stride=(2,), groups=2, bias=False)");
+    ct_module *t = ct_conv_transpose2d_module(8, 4, CT_SHAPE(2), .stride = CT_SHAPE(2));
+    assert_string_equal(ct_module_str(t), "ConvTranspose2d(8, 4, kernel_size=(2, 2), stride=(2, 2))");
+    assert_int_equal(ct_size(ct_module_parameter(t, "weight"), 0), 8);
+    assert_int_equal(ct_size(ct_forward(t, y), 2), 10);
+    ct_module *mp = ct_max_pool2d_module(CT_SHAPE(2));
+    assert_string_equal(ct_module_str(mp), "MaxPool2d(kernel_size=2, stride=2, padding=0, dilation=1, ceil_mode=False)");
+    assert_int_equal(ct_size(ct_forward(mp, x), 3), 2);
+    assert_string_equal(ct_module_str(ct_avg_pool2d_module(CT_SHAPE(3), .stride = CT_SHAPE(1))), "AvgPool2d(kernel_size=3, stride=1, padding=0)");
+    ct_module *ap = ct_adaptive_avg_pool2d_module(CT_SHAPE(1));
+    assert_string_equal(ct_module_str(ap), "AdaptiveAvgPool2d(output_size=1)");
+    tu_assert_values(ct_flatten(ct_forward(ap, ct_ones(CT_SHAPE(1, 2, 3, 3)))), CT_SHAPE(2), (double[]){1, 1}, 1e-6, 0);
+    assert_null(ct_conv2d_module(3, 8, CT_SHAPE(3), .groups = 2));
+    tu_assert_error(CT_ERR_ARG, "in_channels must be divisible by groups");
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_batch_norm_module),
@@ -159,6 +190,7 @@ int main(void) {
         cmocka_unit_test(test_multihead_attention),
         cmocka_unit_test(test_attention_gradients),
         cmocka_unit_test(test_transformer_encoder_layer),
+        cmocka_unit_test(test_conv_and_pool_modules),
     };
     return TU_RUN("layers", tests);
 }
