@@ -23,9 +23,9 @@ build: setup
 test: build
 	@scripts/run-tests.sh $(BUILD)
 
+# The flagship example: the Fashion-MNIST CNN (a few minutes on 2 cores).
 demo: build
-	$(BUILD)/examples/tour
-	$(BUILD)/examples/fit_curve
+	$(BUILD)/examples/fashion_cnn
 
 bench: build
 	@scripts/run-bench.sh $(BUILD)

@@ -1,5 +1,6 @@
 /* The training loop shared by examples/fashion_mlp.c and examples/fashion_cnn.c: Fashion-MNIST
- * from the Debian package, shuffled mini-batches, cross-entropy, Adam, progress lines with
+ * from the Debian package, shuffled mini-batches, cross-entropy, Adam with the learning rate
+ * annealed on a cosine over the epochs (CosineAnnealingLR), progress lines with
  * throughput and ETA, test accuracy, and the state dict saved to HDF5. */
 #ifndef FASHION_TRAIN_H
 #define FASHION_TRAIN_H
@@ -71,6 +72,7 @@ static int fashion_train(ct_module *net, const fashion_args *a) {
     printf("%s\n%lld parameters; %lld training and %lld test images\n", ct_module_str(net), (long long)ct_num_parameters(net),
            (long long)ct_size(x, 0), (long long)ct_size(x_test, 0));
     ct_optimizer *opt = ct_adam(ct_parameters(net), .lr = a->lr);
+    ct_scheduler *schedule = ct_cosine_annealing_lr(opt, a->epochs);
     int64_t n = ct_size(x, 0), steps = (n + a->batch_size - 1) / a->batch_size;
     double start = fashion_now();
     for (int epoch = 1; epoch <= a->epochs; epoch++) {
@@ -90,6 +92,7 @@ static int fashion_train(ct_module *net, const fashion_args *a) {
             fprintf(stderr, "training failed: %s\n", ct_last_error());
             return 1;
         }
+        ct_scheduler_step(schedule);
         double now = fashion_now(), per_epoch = (now - start) / epoch;
         printf("epoch %2d/%d  loss %.4f  %.0f images/s  test accuracy %.4f  elapsed %.0fs  ETA %.0fs\n", epoch, a->epochs,
                loss_sum / (double)steps, (double)n / (now - epoch_start), fashion_accuracy(net, x_test, test_labels), now - start,
