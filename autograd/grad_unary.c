@@ -255,25 +255,10 @@ ct_tensor *ct_nan_to_num_opt(const ct_tensor *t, ct_nan_to_num_opts opts) {
  * phi(x) = e^(-x^2/2)/sqrt(2 pi).
  * Tanh approximation: y = x/2 (1 + tanh u), u = k (x + c x^3), k = sqrt(2/pi), c = 0.044715:
  * dy/dx = (1 + tanh u)/2 + x/2 (1 - tanh^2 u) k (1 + 3 c x^2). */
+/* gelu'(x) = Phi(x) + x phi(x); with the tanh approximation, t = tanh(k (x + c x^3)):
+ * (1 + t)/2 + x (1 - t^2) k (1 + 3 c x^2)/2. One fused pass over grad and x (ct__gelu_backward). */
 static bool gelu_backward(ct_node *n, const ct_tensor *grad, ct_tensor **gi) {
-    const ct_tensor *x = kept(n);
-    ct_tensor *slope;
-    if (((ct_gelu_opts *)n->ctx)->approximate == CT_GELU_TANH) {
-        const double k = M_SQRT2 * M_2_SQRTPI * 0.5, c = 0.044715;
-        ct_tensor *x_sq = ct_mul(x, x);
-        ct_tensor *inner = ct_mul_scalar(ct_add(x, ct_mul_scalar(ct_mul(x_sq, x), c)), k);
-        ct_tensor *tanh_inner = ct_tanh(inner);
-        ct_tensor *left_derivative = ct_mul_scalar(ct_add_scalar(tanh_inner, 1), 0.5);
-        ct_tensor *tanh_derivative = ct_rsub_scalar(ct_mul(tanh_inner, tanh_inner), 1);
-        ct_tensor *inner_derivative = ct_mul_scalar(ct_add_scalar(ct_mul_scalar(x_sq, 3 * c), 1), k);
-        ct_tensor *right_derivative = ct_mul(ct_mul(ct_mul_scalar(x, 0.5), tanh_derivative), inner_derivative);
-        slope = ct_add(left_derivative, right_derivative);
-    } else {
-        ct_tensor *cdf = ct_mul_scalar(ct_add_scalar(ct_erf(ct_mul_scalar(x, M_SQRT1_2)), 1), 0.5);
-        ct_tensor *pdf = ct_mul_scalar(ct_exp(ct_mul_scalar(ct_mul(x, x), -0.5)), M_2_SQRTPI * M_SQRT1_2 * 0.5);
-        slope = ct_add(cdf, ct_mul(x, pdf));
-    }
-    gi[0] = ct_mul(grad, slope);
+    gi[0] = ct__gelu_backward(grad, kept(n), ((ct_gelu_opts *)n->ctx)->approximate);
     return true;
 }
 static const ct_node_ops gelu_node = {"GeluBackward0", "gelu", gelu_backward, NULL};

@@ -23,6 +23,8 @@ typedef enum ct_ew_binary {
     CT_EW_MAXIMUM,
     CT_EW_REMAINDER,
     CT_EW_ATAN2,
+    CT_EW_GELU_BACKWARD,      /* x * gelu'(y): the gradient x of gelu at y, in one pass */
+    CT_EW_GELU_TANH_BACKWARD, /* the same for the tanh approximation */
     /* -> bool */
     CT_EW_EQ,
     CT_EW_NE,

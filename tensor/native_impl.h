@@ -228,4 +228,8 @@ ct_tensor *ct__convolution_backward_input(const ct_tensor *grad, const ct_tensor
 ct_tensor *ct__convolution_backward_weight(const ct_tensor *grad, const ct_tensor *input, ct_shape weight_shape,
                                            const ct__conv_params *p);
 
+/* backward kernels of elementwise ops (no autograd of their own) */
+/* grad * gelu'(x) in one pass (x and grad of one shape). */
+ct_tensor *ct__gelu_backward(const ct_tensor *grad, const ct_tensor *x, ct_gelu_approx approximate);
+
 #endif /* CTORCH_NATIVE_IMPL_H */

@@ -206,6 +206,20 @@ FOR_ALL(G_BIN_SAME, maximum, x != x ? x : y != y ? y : (x > y ? x : y))
 FOR_FLOATS(G_REMAINDER, remainder)
 FOR_INTS(G_BIN_SAME, remainder, iremainder(x, y, P))
 FOR_FLOATS(G_BIN_SAME, atan2, atan2(x, y))
+/* gelu'(y) = Phi(y) + y phi(y), times the incoming gradient x. */
+FOR_FLOATS(G_BIN_SAME, gelu_backward,
+           x * ((A)0.5 * (1 + erf(y * (A)0.70710678118654752440)) + y * (A)0.39894228040143267794 * exp((A)-0.5 * y * y)))
+/* With u = k (y + c y^3), t = tanh(u), k = sqrt(2/pi), c = 0.044715:
+ * gelu'(y) = (1 + t) / 2 + y (1 - t^2) k (1 + 3 c y^2) / 2. */
+#define GELU_TANH_GRAD(tanh_fn)                                                                  \
+    x * ((A)0.5 * (1 + tanh_fn((A)0.79788456080286535588 * (y + (A)0.044715 * y * y * y))) +     \
+         (A)0.5 * y * (1 - tanh_fn((A)0.79788456080286535588 * (y + (A)0.044715 * y * y * y)) *  \
+                               tanh_fn((A)0.79788456080286535588 * (y + (A)0.044715 * y * y * y))) * \
+             (A)0.79788456080286535588 * (1 + (A)3 * (A)0.044715 * y * y))
+BIN_SAME(gelu_tanh_backward, f16, GELU_TANH_GRAD(tanh))
+BIN_SAME(gelu_tanh_backward, bf16, GELU_TANH_GRAD(tanh))
+BIN_SAME(gelu_tanh_backward, f32, GELU_TANH_GRAD(ct__tanhf))
+BIN_SAME(gelu_tanh_backward, f64, GELU_TANH_GRAD(tanh))
 FOR_ALL(G_BIN_BOOL, eq, x == y)
 FOR_ALL(G_BIN_BOOL, ne, x != y)
 FOR_ALL(G_BIN_BOOL, lt, x < y)
@@ -234,7 +248,8 @@ FOR_FLOATS(G_UN_SAME, nan_to_num, x != x ? (A)p0 : x == (A)INFINITY ? (A)p1 : x 
 FOR_FLOATS(G_UN_SAME, sqrt, sqrt(x))
 FOR_FLOATS(G_UN_SAME, rsqrt, 1 / sqrt(x))
 FOR_FLOATS(G_UN_SAME, reciprocal, 1 / x)
-/* f32 exp-based ops use the vectorizable float exp of vec_math.h (about 1 ulp); others use libm. */
+/* f32 exp-based ops (exp, sigmoid, silu, tanh, gelu_tanh) use the vectorizable float math of
+ * vec_math.h (about 1-2 ulp); other dtypes use libm. */
 UN_SAME(exp, f16, exp(x))
 UN_SAME(exp, bf16, exp(x))
 UN_SAME(exp, f32, ct__expf(x))
@@ -246,7 +261,10 @@ FOR_FLOATS(G_UN_SAME, expm1, expm1(x))
 FOR_FLOATS(G_UN_SAME, sin, sin(x))
 FOR_FLOATS(G_UN_SAME, cos, cos(x))
 FOR_FLOATS(G_UN_SAME, tan, tan(x))
-FOR_FLOATS(G_UN_SAME, tanh, tanh(x))
+UN_SAME(tanh, f16, tanh(x))
+UN_SAME(tanh, bf16, tanh(x))
+UN_SAME(tanh, f32, ct__tanhf(x))
+UN_SAME(tanh, f64, tanh(x))
 FOR_FLOATS(G_UN_SAME, erf, erf(x))
 UN_SAME(sigmoid, f16, 1 / (1 + exp(-x)))
 UN_SAME(sigmoid, bf16, 1 / (1 + exp(-x)))
@@ -258,8 +276,11 @@ UN_SAME(silu, f32, x / (1 + ct__expf(-x)))
 UN_SAME(silu, f64, x / (1 + exp(-x)))
 FOR_FLOATS(G_UN_SAME, gelu, (A)0.5 * x * (1 + erf(x * (A)0.70710678118654752440)))
 /* sqrt(2/pi) * (x + 0.044715 x^3) */
-FOR_FLOATS(G_UN_SAME, gelu_tanh,
-           (A)0.5 * x * (1 + tanh((A)0.79788456080286535588 * (x + (A)0.044715 * x * x * x))))
+#define GELU_TANH(tanh_fn) (A)0.5 * x * (1 + tanh_fn((A)0.79788456080286535588 * (x + (A)0.044715 * x * x * x)))
+UN_SAME(gelu_tanh, f16, GELU_TANH(tanh))
+UN_SAME(gelu_tanh, bf16, GELU_TANH(tanh))
+UN_SAME(gelu_tanh, f32, GELU_TANH(ct__tanhf))
+UN_SAME(gelu_tanh, f64, GELU_TANH(tanh))
 FOR_FLOATS(G_UN_SAME, leaky_relu, x > 0 ? x : x * (A)p0)
 FOR_FLOATS(G_UN_SAME, elu, x > 0 ? x : (A)p0 * expm1(x))
 /* Linear above the threshold (beta * x > threshold), where log1p(exp) would overflow. */
@@ -288,6 +309,8 @@ static const ct_loop_fn binary_loops[CT_EW_NUM_BINARY][CT_NUM_DTYPES] = {
     [CT_EW_MAXIMUM] = {E_ALL(bin, maximum)},
     [CT_EW_REMAINDER] = {E_NUMERIC(bin, remainder)},
     [CT_EW_ATAN2] = {E_FLOATS(bin, atan2)},
+    [CT_EW_GELU_BACKWARD] = {E_FLOATS(bin, gelu_backward)},
+    [CT_EW_GELU_TANH_BACKWARD] = {E_FLOATS(bin, gelu_tanh_backward)},
     [CT_EW_EQ] = {E_ALL(bin, eq)},
     [CT_EW_NE] = {E_ALL(bin, ne)},
     [CT_EW_LT] = {E_ALL(bin, lt)},

@@ -1,5 +1,5 @@
 /* Single-precision math the compiler can vectorize: straight-line code, selects instead of
- * branches, no libm calls. Used by the f32 softmax paths. */
+ * branches, no libm calls. Used by the f32 softmax paths and f32 exp, sigmoid, silu, tanh, gelu. */
 #ifndef CTORCH_VEC_MATH_H
 #define CTORCH_VEC_MATH_H
 
@@ -41,6 +41,22 @@ static inline float ct__expf(float x) {
     y = x > 88.72283935546875f ? __builtin_inff() : y; /* ln(FLT_MAX) rounded up to a float */
     y = x < -104.0f ? 0.0f : y;
     return x != x ? x : y;
+}
+
+/* tanh(x) in float (Cephes tanhf, both branches computed and one selected so the loop vectorizes):
+ *   |x| < 0.625:  x + x^3 P(x^2), an odd minimax polynomial (no cancellation near 0)
+ *   otherwise:    sign(x) (1 - 2 / (exp(2|x|) + 1)), which saturates to +-1 and keeps NaN. */
+static inline float ct__tanhf(float x) {
+    float ax = x < 0 ? -x : x, z = x * x;
+    float p = -5.70498872745e-3f;
+    p = p * z + 2.06390887954e-2f;
+    p = p * z - 5.37397155531e-2f;
+    p = p * z + 1.33314422036e-1f;
+    p = p * z - 3.33332819422e-1f;
+    float small = p * z * x + x;
+    float big = 1.0f - 2.0f / (ct__expf(2.0f * ax) + 1.0f);
+    big = x < 0 ? -big : big;
+    return ax < 0.625f ? small : big;
 }
 
 #endif /* CTORCH_VEC_MATH_H */

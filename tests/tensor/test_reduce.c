@@ -561,6 +561,24 @@ static void vector_expf_is_accurate(void **state) {
     assert_true(ct__expf(0) == 1);
 }
 
+/* The vectorized tanhf: within 3 ulp of tanh() from -20 to 20 (both branches, the switch at
+ * 0.625, the region near 0 where 1 - 2/(e^2x + 1) would cancel), saturation, signs and NaN. */
+static void vector_tanhf_is_accurate(void **state) {
+    (void)state;
+    double worst = 0;
+    for (float x = -20.0f; x < 20.0f; x += 0.000317f * (fabsf(x) + 0.01f)) {
+        double want = tanh((double)x);
+        float ref = (float)want;
+        double ulp = ldexp(1.0, ilogb(ref == 0 ? 0x1p-149f : ref) - 23);
+        double err = fabs((double)ct__tanhf(x) - want) / ulp;
+        if (err > worst) worst = err;
+    }
+    if (worst > 3) fail_msg("tanhf error %.3f ulp", worst);
+    assert_true(ct__tanhf(0) == 0 && ct__tanhf(100) == 1 && ct__tanhf(-INFINITY) == -1);
+    assert_true(isnan(ct__tanhf(NAN)));
+    assert_true(ct__tanhf(1e-30f) == 1e-30f);
+}
+
 /* Dense f32 rows take the float path: long rows, -inf entries (probability 0), NaN rows. */
 static void softmax_f32_dense_rows(void **state) {
     (void)state;
@@ -749,6 +767,7 @@ int main(void) {
         cmocka_unit_test(softmax_is_stable_for_large_inputs),
         cmocka_unit_test(dense_f32_rows_and_columns),
         cmocka_unit_test(vector_expf_is_accurate),
+        cmocka_unit_test(vector_tanhf_is_accurate),
         cmocka_unit_test(softmax_f32_dense_rows),
         cmocka_unit_test(results_do_not_depend_on_thread_count),
         cmocka_unit_test(dense_f32_paths_do_not_depend_on_thread_count),
