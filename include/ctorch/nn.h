@@ -329,6 +329,45 @@ ct_model_stats ct_model_summary_opt(ct_module *m, ct_tensor *input, ct_summary_o
 
 /* ---- recurrent layers ---------------------------------------------------------------------------- */
 /* nn:rnn */
+/* RNN, LSTM and GRU (torch.nn.RNN / LSTM / GRU), run with ct_forward_list:
+ *   inputs  (x), (x, h_0), or for LSTM (x, h_0, c_0)   (h_0, c_0 default to zeros)
+ *   outputs (output, h_n), or for LSTM (output, h_n, c_n)
+ * x is [T, B, input_size], [B, T, input_size] with batch_first, or unbatched [T, input_size];
+ * output is [T, B, D*H] (batch_first: [B, T, D*H]; unbatched: [T, D*H]) with D = 2 when
+ * bidirectional (forward direction's features first), h_0/c_0/h_n/c_n are [num_layers*D, B, H]
+ * ([num_layers*D, H] unbatched), ordered layer by layer, forward direction before backward.
+ * Parameters as PyTorch names them: weight_ih_l{k}[_reverse] [G*H, in_k], weight_hh_l{k} [G*H, H],
+ * bias_ih_l{k}, bias_hh_l{k} [G*H] with G = 1 (RNN), 4 (LSTM: gates i, f, g, o) or 3 (GRU: r, z,
+ * n); in_0 = input_size, in_k = D*H after; all drawn from U(-1/sqrt(H), 1/sqrt(H)).
+ * dropout (applied to each layer's output but the last, in training mode) needs ct_dropout, which
+ * this build does not have yet: a forward with dropout > 0, num_layers > 1 in training mode fails
+ * with CT_ERR_UNSUPPORTED (eval mode runs). Packed sequences and LSTM's proj_size are not
+ * supported. */
+typedef enum ct_rnn_nonlinearity { CT_RNN_TANH = 0, CT_RNN_RELU } ct_rnn_nonlinearity;
+typedef struct ct_rnn_opts {
+    int64_t num_layers;
+    bool bias;
+    bool batch_first;
+    double dropout;
+    bool bidirectional;
+    ct_rnn_nonlinearity nonlinearity; /* RNN only: h' = tanh or relu(W_ih x + b_ih + W_hh h + b_hh) */
+    ct_device device;
+    ct_dtype dtype;
+} ct_rnn_opts;
+#define CT__RNN_OPTS(...)                                                                          \
+    CT_OPTS(ct_rnn_opts, .num_layers = 1, .bias = true, .batch_first = false, .dropout = 0, .bidirectional = false,       \
+            .nonlinearity = CT_RNN_TANH, .device = CT_DEVICE_DEFAULT, .dtype = CT_DTYPE_DEFAULT, __VA_ARGS__)
+/* Elman RNN: h_t = act(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh), act = tanh (default) or relu. */
+ct_module *ct_rnn_opt(int64_t input_size, int64_t hidden_size, ct_rnn_opts opts);
+#define ct_rnn(input_size, hidden_size, ...) ct_rnn_opt((input_size), (hidden_size), CT__RNN_OPTS(__VA_ARGS__))
+/* LSTM: i, f, g, o = sigmoid, sigmoid, tanh, sigmoid of the gate rows of x W_ih^T + b_ih + h W_hh^T
+ * + b_hh; c' = f * c + i * g; h' = o * tanh(c'). */
+ct_module *ct_lstm_opt(int64_t input_size, int64_t hidden_size, ct_rnn_opts opts);
+#define ct_lstm(input_size, hidden_size, ...) ct_lstm_opt((input_size), (hidden_size), CT__RNN_OPTS(__VA_ARGS__))
+/* GRU: r = sigmoid(W_ir x + b_ir + W_hr h + b_hr), z likewise, n = tanh(W_in x + b_in + r * (W_hn h +
+ * b_hn)), h' = (1 - z) * n + z * h. */
+ct_module *ct_gru_opt(int64_t input_size, int64_t hidden_size, ct_rnn_opts opts);
+#define ct_gru(input_size, hidden_size, ...) ct_gru_opt((input_size), (hidden_size), CT__RNN_OPTS(__VA_ARGS__))
 
 #ifdef __cplusplus
 }
