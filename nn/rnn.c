@@ -202,12 +202,8 @@ static ct_tensor_list rnn_forward(ct_module *m, ct_tensor_list inputs) {
                  ct_dtype_name(wdtype), ct_dtype_name(ct_dtype_of(mismatched)));
         return fail();
     }
-    bool dropout = s->dropout > 0 && s->num_layers > 1 && ct_module_is_training(m);
-    if (dropout) {
-        ct_error(CT_ERR_UNSUPPORTED, "%s: dropout between layers in training mode needs ct_dropout, which this build does "
-                                     "not have yet (use eval mode or dropout=0)", name);
-        return fail();
-    }
+    /* PyTorch applies dropout to every layer's output but the last, in training mode only. */
+    bool dropout = s->dropout > 0 && ct_module_is_training(m);
     ct_tensor_opts topts = {.dtype = wdtype, .device = ct_device_of(x)};
     if (!h0) h0 = ct_zeros_opt(hshape, topts);
     if (lstm && !c0) c0 = ct_zeros_opt(hshape, topts);
@@ -228,6 +224,7 @@ static ct_tensor_list rnn_forward(ct_module *m, ct_tensor_list inputs) {
             if (!dir_out[dir]) return fail();
         }
         layer_in = D == 1 ? dir_out[0] : ct_cat(CT_TENSORS(dir_out[0], dir_out[1]), 2);
+        if (dropout && l + 1 < s->num_layers) layer_in = ct_dropout(layer_in, .p = s->dropout);
     }
     ct_tensor *out = layer_in;
     ct_tensor *hn = ct_stack((ct_tensor_list){.n = (int)n_states, .items = h_n}, 0);
