@@ -37,6 +37,11 @@ typedef struct ct_node_ops {
     const char *forward_name; /* the op that recorded it: "mul" */
     ct_backward_fn backward;
     void (*release_ctx)(ct_node *node); /* frees what ctx owns (NULL: nothing) */
+    /* For a node whose output is a part of its one input (slice, select, a split piece): the same
+     * part of `full`, a tensor of the input's shape. The engine then adds the gradient straight
+     * into that part of the input's gradient buffer instead of calling backward, so k parts of
+     * one tensor cost one buffer, not k zero-filled copies of it. */
+    ct_tensor *(*region)(const ct_node *node, ct_tensor *full);
 } ct_node_ops;
 
 /* One input of a node: where its gradient goes, and what the gradient must look like. */
@@ -62,6 +67,7 @@ typedef struct ct_node_run {
     bool needed;      /* on a path to what this run computes */
     bool is_target;   /* autograd_grad: capture the incoming gradient here */
     ct_tensor *buffer;   /* sum of incoming gradients (one owned reference) */
+    bool buffer_owned;   /* buffer was made by the engine, so it may be added into in place */
     ct_tensor *captured; /* is_target: the gradient after hooks (one owned reference) */
 } ct_node_run;
 

@@ -133,20 +133,44 @@ static void finish(engine_run *r) {
     free(r->ready.items);
 }
 
-/* Adds grad into node's buffer (taking a reference) and queues the node once all inputs are in. */
+/* One more consumer of node has run: queue the node once all have. */
+static bool arrived(engine_run *r, ct_node *node) {
+    if (--node->run.dependencies > 0 || !node->run.needed) return true;
+    return heap_push(&r->ready, node);
+}
+
+/* Adds grad into node's buffer (taking a reference, or in place into a buffer the engine made). */
 static bool deliver(engine_run *r, ct_node *node, ct_tensor *grad) {
     if (grad) {
         if (!node->run.buffer) {
             node->run.buffer = ct_retain(grad);
+        } else if (node->run.buffer_owned) {
+            if (!ct_add_(node->run.buffer, grad)) return false;
         } else {
             ct_tensor *sum = ct_add(node->run.buffer, grad);
             if (!sum) return false;
             ct_release(node->run.buffer);
             node->run.buffer = ct_retain(sum);
+            node->run.buffer_owned = true;
         }
     }
-    if (--node->run.dependencies > 0 || !node->run.needed) return true;
-    return heap_push(&r->ready, node);
+    return arrived(r, node);
+}
+
+/* A part-of-input node (ops->region): its gradient goes into that part of the input's buffer,
+ * made as zeros of the input's shape (with what had arrived added) the first time. */
+static bool deliver_region(engine_run *r, const ct_node *node, ct_tensor *grad) {
+    const ct_edge *e = &node->next[0];
+    ct_node *next = e->fn;
+    if (!next->run.buffer_owned) {
+        ct_tensor *full = ct_zeros_opt(e->shape, (ct_tensor_opts){.dtype = e->dtype, .device = e->device});
+        if (!full || (next->run.buffer && !ct_add_(full, next->run.buffer))) return false;
+        ct_release(next->run.buffer);
+        next->run.buffer = ct_retain(full);
+        next->run.buffer_owned = true;
+    }
+    ct_tensor *part = node->ops->region(node, next->run.buffer);
+    return part && ct_add_(part, grad) && arrived(r, next);
 }
 
 /* PyTorch's validate_outputs: a gradient may come broadcast (it is summed down) or in another
@@ -250,6 +274,11 @@ static bool run_node(engine_run *r, ct_node *node) {
     bool run_backward = ok && grad && !r->capture;
     for (int i = 0; ok && grad && r->capture && i < node->n_inputs; i++)
         run_backward |= node->next[i].fn && node->next[i].fn->run.needed;
+    if (run_backward && node->ops->region) {
+        if (node->next[0].fn) ok = (!ct__anomaly_enabled() || check_finite(node, 0, grad)) && deliver_region(r, node, grad);
+        ct_scope_end();
+        return ok;
+    }
     if (run_backward) {
         if (node->saved_released) {
             ok = ct_error(CT_ERR_STATE, "Trying to backward through the graph a second time (or directly access saved tensors after they "

@@ -26,8 +26,8 @@ static bool add_backward(ct_node *n, const ct_tensor *grad, ct_tensor **gi) {
     if (ct__needs_grad(n, 1)) gi[1] = alpha == 1 ? ct_alias(grad) : ct_mul_scalar(grad, alpha);
     return true;
 }
-static const ct_node_ops add_node = {"AddBackward0", "add", add_backward, NULL};
-static const ct_node_ops sub_node = {"SubBackward0", "sub", add_backward, NULL};
+static const ct_node_ops add_node = {"AddBackward0", "add", add_backward, NULL, NULL};
+static const ct_node_ops sub_node = {"SubBackward0", "sub", add_backward, NULL, NULL};
 
 ct_tensor *ct_add_opt(const ct_tensor *a, const ct_tensor *b, ct_alpha_opts opts) {
     CT__AG_BEGIN(ct__add_opt(a, b, opts), a, b);
@@ -49,7 +49,7 @@ static bool mul_backward(ct_node *n, const ct_tensor *grad, ct_tensor **gi) {
     if (ct__needs_grad(n, 1)) gi[1] = ct_mul(grad, ct__saved(n, 0));
     return true;
 }
-static const ct_node_ops mul_node = {"MulBackward0", "mul", mul_backward, NULL};
+static const ct_node_ops mul_node = {"MulBackward0", "mul", mul_backward, NULL, NULL};
 
 ct_tensor *ct_mul(const ct_tensor *a, const ct_tensor *b) {
     CT__AG_BEGIN(ct__mul(a, b), a, b);
@@ -77,8 +77,8 @@ static bool rounded_div_backward(ct_node *n, const ct_tensor *grad, ct_tensor **
         if (ct__needs_grad(n, i)) gi[i] = zero_grad_for(n, i, grad);
     return true;
 }
-static const ct_node_ops div_node = {"DivBackward0", "div", div_backward, NULL};
-static const ct_node_ops rounded_div_node = {"DivBackward2", "div", rounded_div_backward, NULL};
+static const ct_node_ops div_node = {"DivBackward0", "div", div_backward, NULL, NULL};
+static const ct_node_ops rounded_div_node = {"DivBackward2", "div", rounded_div_backward, NULL, NULL};
 
 ct_tensor *ct_div_opt(const ct_tensor *a, const ct_tensor *b, ct_div_opts opts) {
     CT__AG_BEGIN(ct__div_opt(a, b, opts), a, b);
@@ -112,7 +112,7 @@ static bool pow_backward(ct_node *n, const ct_tensor *grad, ct_tensor **gi) {
     }
     return true;
 }
-static const ct_node_ops pow_node = {"PowBackward1", "pow", pow_backward, NULL};
+static const ct_node_ops pow_node = {"PowBackward1", "pow", pow_backward, NULL, NULL};
 
 ct_tensor *ct_pow(const ct_tensor *a, const ct_tensor *b) {
     CT__AG_BEGIN(ct__pow(a, b), a, b);
@@ -149,8 +149,8 @@ static bool minimum_backward(ct_node *n, const ct_tensor *grad, ct_tensor **gi) 
     if (ct__needs_grad(n, 1)) gi[1] = selected_grad(grad, a, b, ct_lt(a, b));
     return true;
 }
-static const ct_node_ops maximum_node = {"MaximumBackward0", "maximum", maximum_backward, NULL};
-static const ct_node_ops minimum_node = {"MinimumBackward0", "minimum", minimum_backward, NULL};
+static const ct_node_ops maximum_node = {"MaximumBackward0", "maximum", maximum_backward, NULL, NULL};
+static const ct_node_ops minimum_node = {"MinimumBackward0", "minimum", minimum_backward, NULL, NULL};
 
 /* Saves both inputs on n (NULL: nothing was recorded). */
 static void save_both(ct_node *n, const ct_tensor *a, const ct_tensor *b) {
@@ -178,7 +178,7 @@ static bool remainder_backward(ct_node *n, const ct_tensor *grad, ct_tensor **gi
         gi[1] = ct_mul(ct_neg(grad), ct_div(ct__saved(n, 0), ct__saved(n, 1), .rounding_mode = CT_ROUND_FLOOR));
     return true;
 }
-static const ct_node_ops remainder_node = {"RemainderBackward1", "remainder", remainder_backward, NULL};
+static const ct_node_ops remainder_node = {"RemainderBackward1", "remainder", remainder_backward, NULL, NULL};
 
 ct_tensor *ct_remainder(const ct_tensor *a, const ct_tensor *b) {
     CT__AG_BEGIN(ct__remainder(a, b), a, b);
@@ -195,7 +195,7 @@ static bool atan2_backward(ct_node *n, const ct_tensor *grad, ct_tensor **gi) {
     if (ct__needs_grad(n, 1)) gi[1] = ct_mul(ct_mul(grad, ct_neg(a)), recip);
     return true;
 }
-static const ct_node_ops atan2_node = {"Atan2Backward0", "atan2", atan2_backward, NULL};
+static const ct_node_ops atan2_node = {"Atan2Backward0", "atan2", atan2_backward, NULL, NULL};
 
 ct_tensor *ct_atan2(const ct_tensor *a, const ct_tensor *b) {
     CT__AG_BEGIN(ct__atan2(a, b), a, b);
@@ -247,12 +247,12 @@ static bool pow_scalar_backward(ct_node *n, const ct_tensor *grad, ct_tensor **g
     gi[0] = e == 0 ? zero_grad_for(n, 0, grad) : ct_mul(grad, ct_mul_scalar(ct_pow_scalar(ct__saved(n, 0), e - 1), e));
     return true;
 }
-static const ct_node_ops add_scalar_node = {"AddBackward0", "add_scalar", shift_backward, NULL};
-static const ct_node_ops sub_scalar_node = {"SubBackward0", "sub_scalar", shift_backward, NULL};
-static const ct_node_ops mul_scalar_node = {"MulBackward0", "mul_scalar", mul_scalar_backward, NULL};
-static const ct_node_ops div_scalar_node = {"DivBackward0", "div_scalar", div_scalar_backward, NULL};
-static const ct_node_ops pow_scalar_node = {"PowBackward0", "pow_scalar", pow_scalar_backward, NULL};
-static const ct_node_ops rsub_scalar_node = {"RsubBackward1", "rsub_scalar", rsub_scalar_backward, NULL};
+static const ct_node_ops add_scalar_node = {"AddBackward0", "add_scalar", shift_backward, NULL, NULL};
+static const ct_node_ops sub_scalar_node = {"SubBackward0", "sub_scalar", shift_backward, NULL, NULL};
+static const ct_node_ops mul_scalar_node = {"MulBackward0", "mul_scalar", mul_scalar_backward, NULL, NULL};
+static const ct_node_ops div_scalar_node = {"DivBackward0", "div_scalar", div_scalar_backward, NULL, NULL};
+static const ct_node_ops pow_scalar_node = {"PowBackward0", "pow_scalar", pow_scalar_backward, NULL, NULL};
+static const ct_node_ops rsub_scalar_node = {"RsubBackward1", "rsub_scalar", rsub_scalar_backward, NULL, NULL};
 
 ct_tensor *ct_add_scalar(const ct_tensor *a, double s) {
     CT__AG_BEGIN(ct__add_scalar(a, s), a);
@@ -298,8 +298,8 @@ static bool fill_backward(ct_node *n, const ct_tensor *grad, ct_tensor **gi) {
     gi[0] = zero_grad_for(n, 0, grad);
     return true;
 }
-static const ct_node_ops fill_node = {"FillBackward0", "fill_", fill_backward, NULL};
-static const ct_node_ops zero_node = {"ZeroBackward0", "zero_", fill_backward, NULL};
+static const ct_node_ops fill_node = {"FillBackward0", "fill_", fill_backward, NULL, NULL};
+static const ct_node_ops zero_node = {"ZeroBackward0", "zero_", fill_backward, NULL, NULL};
 
 /* The out-of-place form of a fill: a tensor like old holding value, recorded over old. */
 static ct_tensor *filled(const ct_node_ops *ops, const ct_tensor *old, double value) {

@@ -31,10 +31,10 @@ static bool conv_backward(ct_node *n, const ct_tensor *grad, ct_tensor **gi) {
     return true;
 }
 /* PyTorch 1.13 names every convolution's node ConvolutionBackward0. */
-static const ct_node_ops conv1d_node = {"ConvolutionBackward0", "conv1d", conv_backward, NULL};
-static const ct_node_ops conv2d_node = {"ConvolutionBackward0", "conv2d", conv_backward, NULL};
-static const ct_node_ops conv_transpose1d_node = {"ConvolutionBackward0", "conv_transpose1d", conv_backward, NULL};
-static const ct_node_ops conv_transpose2d_node = {"ConvolutionBackward0", "conv_transpose2d", conv_backward, NULL};
+static const ct_node_ops conv1d_node = {"ConvolutionBackward0", "conv1d", conv_backward, NULL, NULL};
+static const ct_node_ops conv2d_node = {"ConvolutionBackward0", "conv2d", conv_backward, NULL, NULL};
+static const ct_node_ops conv_transpose1d_node = {"ConvolutionBackward0", "conv_transpose1d", conv_backward, NULL, NULL};
+static const ct_node_ops conv_transpose2d_node = {"ConvolutionBackward0", "conv_transpose2d", conv_backward, NULL, NULL};
 
 /* The op over input (0), weight (1) and bias (2, may be NULL); saves the input when the weight
  * needs a gradient and the weight when the input does. */

@@ -66,7 +66,7 @@ static bool where_backward(ct_node *n, const ct_tensor *grad, ct_tensor **gi) {
     if (ct__needs_grad(n, 1)) gi[1] = ct_where(cond, zero, grad);
     return true;
 }
-static const ct_node_ops where_node = {"WhereBackward0", "where", where_backward, NULL};
+static const ct_node_ops where_node = {"WhereBackward0", "where", where_backward, NULL, NULL};
 
 ct_tensor *ct_where(const ct_tensor *cond, const ct_tensor *a, const ct_tensor *b) {
     CT__AG_BEGIN(ct__where(cond, a, b), a, b);
@@ -81,7 +81,7 @@ static bool masked_fill_backward(ct_node *n, const ct_tensor *grad, ct_tensor **
     gi[0] = ct_masked_fill(grad, ct__saved(n, 0), 0);
     return true;
 }
-static const ct_node_ops masked_fill_node = {"MaskedFillBackward0", "masked_fill", masked_fill_backward, NULL};
+static const ct_node_ops masked_fill_node = {"MaskedFillBackward0", "masked_fill", masked_fill_backward, NULL, NULL};
 
 ct_tensor *ct_masked_fill(const ct_tensor *t, const ct_tensor *mask, double value) {
     CT__AG_BEGIN(ct__masked_fill(t, mask, value), t);
@@ -137,7 +137,7 @@ static bool masked_select_backward(ct_node *n, const ct_tensor *grad, ct_tensor 
     gi[0] = ct_index_put_(zeros_for(grad, shape), CT_TENSORS(ct_expand(mask, shape)), grad, false);
     return true;
 }
-static const ct_node_ops masked_select_node = {"MaskedSelectBackward0", "masked_select", masked_select_backward, NULL};
+static const ct_node_ops masked_select_node = {"MaskedSelectBackward0", "masked_select", masked_select_backward, NULL, NULL};
 
 ct_tensor *ct_masked_select(const ct_tensor *t, const ct_tensor *mask) {
     CT__AG_BEGIN(ct__masked_select(t, mask), t);
@@ -177,7 +177,7 @@ static bool index_select_backward(ct_node *n, const ct_tensor *grad, ct_tensor *
     gi[0] = ct_index_put_(zeros_for(grad, in), (ct_tensor_list){.n = dim + 1, .items = entries}, grad, true);
     return true;
 }
-static const ct_node_ops index_select_node = {"IndexSelectBackward0", "index_select", index_select_backward, NULL};
+static const ct_node_ops index_select_node = {"IndexSelectBackward0", "index_select", index_select_backward, NULL, NULL};
 
 ct_tensor *ct_index_select(const ct_tensor *t, int dim, const ct_tensor *index) {
     CT__AG_BEGIN(ct__index_select(t, dim, index), t);
@@ -191,7 +191,7 @@ static bool gather_backward(ct_node *n, const ct_tensor *grad, ct_tensor **gi) {
     gi[0] = ct_scatter_add_(zeros_for(grad, ct__input_shape(n, 0)), dim, ct__saved(n, 0), grad);
     return true;
 }
-static const ct_node_ops gather_node = {"GatherBackward0", "gather", gather_backward, NULL};
+static const ct_node_ops gather_node = {"GatherBackward0", "gather", gather_backward, NULL, NULL};
 
 ct_tensor *ct_gather(const ct_tensor *t, int dim, const ct_tensor *index) {
     CT__AG_BEGIN(ct__gather(t, dim, index), t);
@@ -224,8 +224,8 @@ static bool scatter_backward(ct_node *n, const ct_tensor *grad, ct_tensor **gi) 
     if (n->n_inputs > 1 && ct__needs_grad(n, 1)) gi[1] = src_gradient(grad, dim, index, ct__input_shape(n, 1));
     return true;
 }
-static const ct_node_ops scatter_node = {"ScatterBackward0", "scatter", scatter_backward, NULL};
-static const ct_node_ops scatter_value_node = {"ScatterBackward1", "scatter", scatter_backward, NULL};
+static const ct_node_ops scatter_node = {"ScatterBackward0", "scatter", scatter_backward, NULL, NULL};
+static const ct_node_ops scatter_value_node = {"ScatterBackward1", "scatter", scatter_backward, NULL, NULL};
 
 /* out = t with src added at index along dim: d/dt = grad; d/dsrc = grad.gather(dim, index). */
 static bool scatter_add_backward(ct_node *n, const ct_tensor *grad, ct_tensor **gi) {
@@ -234,7 +234,7 @@ static bool scatter_add_backward(ct_node *n, const ct_tensor *grad, ct_tensor **
     if (ct__needs_grad(n, 1)) gi[1] = src_gradient(grad, dim, ct__saved(n, 0), ct__input_shape(n, 1));
     return true;
 }
-static const ct_node_ops scatter_add_node = {"ScatterAddBackward0", "scatter_add", scatter_add_backward, NULL};
+static const ct_node_ops scatter_add_node = {"ScatterAddBackward0", "scatter_add", scatter_add_backward, NULL, NULL};
 
 ct_tensor *ct_scatter(const ct_tensor *t, int dim, const ct_tensor *index, const ct_tensor *src) {
     CT__AG_BEGIN(ct__scatter(t, dim, index, src), t, src);
@@ -290,7 +290,7 @@ static bool index_backward(ct_node *n, const ct_tensor *grad, ct_tensor **gi) {
     gi[0] = ct_index_put_(zeros_for(grad, ct__input_shape(n, 0)), saved_entries(n, storage), grad, true);
     return true;
 }
-static const ct_node_ops index_node = {"IndexBackward0", "index", index_backward, NULL};
+static const ct_node_ops index_node = {"IndexBackward0", "index", index_backward, NULL, NULL};
 
 ct_tensor *ct_index(const ct_tensor *t, ct_tensor_list indices) {
     CT__AG_BEGIN(ct__index(t, indices), t);
@@ -316,7 +316,7 @@ static bool index_put_backward(ct_node *n, const ct_tensor *grad, ct_tensor **gi
     if (ct__needs_grad(n, 1)) gi[1] = ct_index(grad, entries);
     return true;
 }
-static const ct_node_ops index_put_node = {"IndexPutBackward0", "index_put", index_put_backward, NULL};
+static const ct_node_ops index_put_node = {"IndexPutBackward0", "index_put", index_put_backward, NULL, NULL};
 
 typedef struct index_put_args {
     ct_tensor_list indices;

@@ -69,16 +69,16 @@ static void save_factors(ct_node *n, int ia, const ct_tensor *a, int ib, const c
 static bool matmul_backward(ct_node *n, const ct_tensor *grad, ct_tensor **gi) {
     return product_backward(n, 0, 1, grad, 1, gi);
 }
-static const ct_node_ops mm_node = {"MmBackward0", "mm", matmul_backward, NULL};
-static const ct_node_ops bmm_node = {"BmmBackward0", "bmm", matmul_backward, NULL};
-static const ct_node_ops mv_node = {"MvBackward0", "mv", matmul_backward, NULL};
-static const ct_node_ops dot_node = {"DotBackward0", "dot", matmul_backward, NULL};
+static const ct_node_ops mm_node = {"MmBackward0", "mm", matmul_backward, NULL, NULL};
+static const ct_node_ops bmm_node = {"BmmBackward0", "bmm", matmul_backward, NULL, NULL};
+static const ct_node_ops mv_node = {"MvBackward0", "mv", matmul_backward, NULL, NULL};
+static const ct_node_ops dot_node = {"DotBackward0", "dot", matmul_backward, NULL, NULL};
 /* torch.matmul is composite in PyTorch: 1-D·1-D, 2-D·1-D and 2-D·2-D dispatch to dot, mv and mm
  * (and show their nodes); the other cases get the single node PyTorch names MatmulBackward0. */
-static const ct_node_ops matmul_dot_node = {"DotBackward0", "matmul", matmul_backward, NULL};
-static const ct_node_ops matmul_mv_node = {"MvBackward0", "matmul", matmul_backward, NULL};
-static const ct_node_ops matmul_mm_node = {"MmBackward0", "matmul", matmul_backward, NULL};
-static const ct_node_ops matmul_node = {"MatmulBackward0", "matmul", matmul_backward, NULL};
+static const ct_node_ops matmul_dot_node = {"DotBackward0", "matmul", matmul_backward, NULL, NULL};
+static const ct_node_ops matmul_mv_node = {"MvBackward0", "matmul", matmul_backward, NULL, NULL};
+static const ct_node_ops matmul_mm_node = {"MmBackward0", "matmul", matmul_backward, NULL, NULL};
+static const ct_node_ops matmul_node = {"MatmulBackward0", "matmul", matmul_backward, NULL, NULL};
 
 ct_tensor *ct_mm(const ct_tensor *a, const ct_tensor *b) {
     CT__AG_BEGIN(ct__mm(a, b), a, b);
@@ -129,8 +129,8 @@ static bool addmm_backward(ct_node *n, const ct_tensor *grad, ct_tensor **gi) {
     }
     return product_backward(n, 1, 2, grad, c->alpha, gi);
 }
-static const ct_node_ops addmm_node = {"AddmmBackward0", "addmm", addmm_backward, NULL};
-static const ct_node_ops baddbmm_node = {"BaddbmmBackward0", "baddbmm", addmm_backward, NULL};
+static const ct_node_ops addmm_node = {"AddmmBackward0", "addmm", addmm_backward, NULL, NULL};
+static const ct_node_ops baddbmm_node = {"BaddbmmBackward0", "baddbmm", addmm_backward, NULL, NULL};
 
 static void record_addmm(ct_node *n, const ct_tensor *a, const ct_tensor *b, ct_addmm_opts opts) {
     if (!n) return;
@@ -164,7 +164,7 @@ static bool outer_backward(ct_node *n, const ct_tensor *grad, ct_tensor **gi) {
     if (ct__needs_grad(n, 1)) gi[1] = ct_mv(ct_t(grad), in_dtype(ct__saved(n, 0), grad->dtype));
     return true;
 }
-static const ct_node_ops outer_node = {"MulBackward0", "outer", outer_backward, NULL};
+static const ct_node_ops outer_node = {"MulBackward0", "outer", outer_backward, NULL, NULL};
 
 ct_tensor *ct_outer(const ct_tensor *a, const ct_tensor *b) {
     CT__AG_BEGIN(ct__outer(a, b), a, b);
@@ -271,7 +271,7 @@ static bool einsum_backward(ct_node *n, const ct_tensor *grad, ct_tensor **gi) {
 }
 /* PyTorch's einsum is composite (its grad_fn is whichever view or product ran last); ctorch
  * records one node for the whole contraction. */
-static const ct_node_ops einsum_node = {"EinsumBackward0", "einsum", einsum_backward, NULL};
+static const ct_node_ops einsum_node = {"EinsumBackward0", "einsum", einsum_backward, NULL, NULL};
 
 ct_tensor *ct_einsum(const char *equation, ct_tensor_list operands) {
     bool listed = operands.items && operands.n > 0;

@@ -27,7 +27,7 @@ static bool batch_norm_backward(ct_node *n, const ct_tensor *grad, ct_tensor **g
     if (ct__needs_grad(n, 2)) grad_inputs[2] = ct_view(db, ct__input_shape(n, 2));
     return true;
 }
-static const ct_node_ops batch_norm_node = {"NativeBatchNormBackward0", "batch_norm", batch_norm_backward, NULL};
+static const ct_node_ops batch_norm_node = {"NativeBatchNormBackward0", "batch_norm", batch_norm_backward, NULL, NULL};
 
 ct_tensor *ct_batch_norm_opt(const ct_tensor *x, ct_tensor *running_mean, ct_tensor *running_var,
                              const ct_tensor *weight, const ct_tensor *bias, bool training, ct_batch_norm_opts opts) {
@@ -60,7 +60,7 @@ static bool layer_norm_backward(ct_node *n, const ct_tensor *grad, ct_tensor **g
     grad_inputs[0] = dx, grad_inputs[1] = dw, grad_inputs[2] = db;
     return true;
 }
-static const ct_node_ops layer_norm_node = {"NativeLayerNormBackward0", "layer_norm", layer_norm_backward, NULL};
+static const ct_node_ops layer_norm_node = {"NativeLayerNormBackward0", "layer_norm", layer_norm_backward, NULL, NULL};
 
 ct_tensor *ct_layer_norm_opt(const ct_tensor *x, ct_shape normalized_shape, const ct_tensor *weight,
                              const ct_tensor *bias, ct_norm_eps_opts opts) {
@@ -86,7 +86,7 @@ static bool embedding_backward(ct_node *n, const ct_tensor *grad, ct_tensor **gr
     grad_inputs[0] = ct__embedding_backward(grad, ct__saved(n, 0), ctx->num_weights, ctx->padding_idx);
     return grad_inputs[0] != NULL;
 }
-static const ct_node_ops embedding_node = {"EmbeddingBackward0", "embedding", embedding_backward, NULL};
+static const ct_node_ops embedding_node = {"EmbeddingBackward0", "embedding", embedding_backward, NULL, NULL};
 
 ct_tensor *ct_embedding_opt(const ct_tensor *indices, const ct_tensor *weight, ct_embedding_opts opts) {
     CT__AG_BEGIN(ct__embedding(indices, weight, opts.padding_idx), weight);

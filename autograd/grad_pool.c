@@ -13,7 +13,7 @@ static bool max_pool2d_backward(ct_node *n, const ct_tensor *grad, ct_tensor **g
     gi[0] = ct__max_pool2d_backward(grad, ct__saved(n, 0), n->ctx, ct__input_shape(n, 0));
     return gi[0] != NULL;
 }
-static const ct_node_ops max_pool2d_node = {"MaxPool2DWithIndicesBackward0", "max_pool2d", max_pool2d_backward, NULL};
+static const ct_node_ops max_pool2d_node = {"MaxPool2DWithIndicesBackward0", "max_pool2d", max_pool2d_backward, NULL, NULL};
 
 /* The indices are needed for backward, so they are computed even when the caller wants none. */
 ct_tensor *ct_max_pool2d_opt(const ct_tensor *x, ct_shape kernel_size, ct_max_pool_opts opts) {
@@ -38,7 +38,7 @@ static bool avg_pool2d_backward(ct_node *n, const ct_tensor *grad, ct_tensor **g
     gi[0] = ct__avg_pool2d_backward(grad, n->ctx, ct__input_shape(n, 0));
     return gi[0] != NULL;
 }
-static const ct_node_ops avg_pool2d_node = {"AvgPool2DBackward0", "avg_pool2d", avg_pool2d_backward, NULL};
+static const ct_node_ops avg_pool2d_node = {"AvgPool2DBackward0", "avg_pool2d", avg_pool2d_backward, NULL, NULL};
 
 ct_tensor *ct_avg_pool2d_opt(const ct_tensor *x, ct_shape kernel_size, ct_avg_pool_opts opts) {
     ct__pool2d_geom geom;
@@ -55,7 +55,7 @@ static bool adaptive_avg_pool2d_backward(ct_node *n, const ct_tensor *grad, ct_t
     return gi[0] != NULL;
 }
 static const ct_node_ops adaptive_avg_pool2d_node = {"AdaptiveAvgPool2DBackward0", "adaptive_avg_pool2d",
-                                                     adaptive_avg_pool2d_backward, NULL};
+                                                     adaptive_avg_pool2d_backward, NULL, NULL};
 
 ct_tensor *ct_adaptive_avg_pool2d(const ct_tensor *x, ct_shape output_size) {
     ct__pool2d_geom geom;

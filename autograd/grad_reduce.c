@@ -66,8 +66,8 @@ static bool sum_backward(ct_node *n, const ct_tensor *grad, ct_tensor **gi) {
     gi[0] = ct_expand(unsqueeze_reduced(grad, n->ctx, in.ndim), in);
     return true;
 }
-static const ct_node_ops sum_all_node = {"SumBackward0", "sum", sum_backward, NULL};
-static const ct_node_ops sum_dim_node = {"SumBackward1", "sum", sum_backward, NULL};
+static const ct_node_ops sum_all_node = {"SumBackward0", "sum", sum_backward, NULL, NULL};
+static const ct_node_ops sum_dim_node = {"SumBackward1", "sum", sum_backward, NULL, NULL};
 
 ct_tensor *ct_sum_opt(const ct_tensor *t, ct_reduce_opts opts) {
     CT__AG_BEGIN(ct__sum_opt(t, opts), t);
@@ -82,8 +82,8 @@ static bool mean_backward(ct_node *n, const ct_tensor *grad, ct_tensor **gi) {
     gi[0] = ct_div_scalar(spread, (double)reduced_count(n->ctx, in));
     return true;
 }
-static const ct_node_ops mean_all_node = {"MeanBackward0", "mean", mean_backward, NULL};
-static const ct_node_ops mean_dim_node = {"MeanBackward1", "mean", mean_backward, NULL};
+static const ct_node_ops mean_all_node = {"MeanBackward0", "mean", mean_backward, NULL, NULL};
+static const ct_node_ops mean_dim_node = {"MeanBackward1", "mean", mean_backward, NULL, NULL};
 
 ct_tensor *ct_mean_opt(const ct_tensor *t, ct_reduce_opts opts) {
     CT__AG_BEGIN(ct__mean_opt(t, opts), t);
@@ -112,8 +112,8 @@ static bool prod_backward(ct_node *n, const ct_tensor *grad, ct_tensor **gi) {
     gi[0] = ct_mul(unsqueeze_reduced(grad, c, ct_ndim(x)), others);
     return true;
 }
-static const ct_node_ops prod_all_node = {"ProdBackward0", "prod", prod_backward, NULL};
-static const ct_node_ops prod_dim_node = {"ProdBackward1", "prod", prod_backward, NULL};
+static const ct_node_ops prod_all_node = {"ProdBackward0", "prod", prod_backward, NULL, NULL};
+static const ct_node_ops prod_dim_node = {"ProdBackward1", "prod", prod_backward, NULL, NULL};
 
 ct_tensor *ct_prod_opt(const ct_tensor *t, ct_reduce_opts opts) {
     CT__AG_BEGIN(ct__prod_opt(t, opts), t);
@@ -135,10 +135,10 @@ static bool extreme_backward(ct_node *n, const ct_tensor *grad, ct_tensor **gi, 
 }
 static bool amax_backward(ct_node *n, const ct_tensor *grad, ct_tensor **gi) { return extreme_backward(n, grad, gi, false); }
 static bool max_all_backward(ct_node *n, const ct_tensor *grad, ct_tensor **gi) { return extreme_backward(n, grad, gi, true); }
-static const ct_node_ops amax_node = {"AmaxBackward0", "amax", amax_backward, NULL};
-static const ct_node_ops amin_node = {"AminBackward0", "amin", amax_backward, NULL};
-static const ct_node_ops max_all_node = {"MaxBackward1", "max", max_all_backward, NULL};
-static const ct_node_ops min_all_node = {"MinBackward1", "min", max_all_backward, NULL};
+static const ct_node_ops amax_node = {"AmaxBackward0", "amax", amax_backward, NULL, NULL};
+static const ct_node_ops amin_node = {"AminBackward0", "amin", amax_backward, NULL, NULL};
+static const ct_node_ops max_all_node = {"MaxBackward1", "max", max_all_backward, NULL, NULL};
+static const ct_node_ops min_all_node = {"MinBackward1", "min", max_all_backward, NULL, NULL};
 
 
 ct_tensor *ct_amax_opt(const ct_tensor *t, ct_reduce_opts opts) {
@@ -177,8 +177,8 @@ static bool extreme_dim_backward(ct_node *n, const ct_tensor *grad, ct_tensor **
     gi[0] = ct_scatter(zeros, (int)c->dim.d[0], index, unsqueeze_reduced(grad, c, in.ndim));
     return true;
 }
-static const ct_node_ops max_dim_node = {"MaxBackward0", "max", extreme_dim_backward, NULL};
-static const ct_node_ops min_dim_node = {"MinBackward0", "min", extreme_dim_backward, NULL};
+static const ct_node_ops max_dim_node = {"MaxBackward0", "max", extreme_dim_backward, NULL, NULL};
+static const ct_node_ops min_dim_node = {"MinBackward0", "min", extreme_dim_backward, NULL, NULL};
 
 typedef ct_tensor *(*extreme_dim_fn)(const ct_tensor *t, int dim, bool keepdim, ct_tensor **indices);
 
@@ -225,7 +225,7 @@ static bool var_backward(ct_node *n, const ct_tensor *grad, ct_tensor **gi) {
     gi[0] = var_input_grad(n, grad);
     return true;
 }
-static const ct_node_ops var_node = {"VarBackward0", "var", var_backward, NULL};
+static const ct_node_ops var_node = {"VarBackward0", "var", var_backward, NULL, NULL};
 
 /* std = sqrt(var): the gradient reaching var is grad / (2 std), taken as 0 where std is 0. */
 static bool std_backward(ct_node *n, const ct_tensor *grad, ct_tensor **gi) {
@@ -234,7 +234,7 @@ static bool std_backward(ct_node *n, const ct_tensor *grad, ct_tensor **gi) {
     gi[0] = var_input_grad(n, ct_masked_fill(grad_var, ct_eq(result, ct_zeros_like(result)), 0));
     return true;
 }
-static const ct_node_ops std_node = {"StdBackward0", "std", std_backward, NULL};
+static const ct_node_ops std_node = {"StdBackward0", "std", std_backward, NULL, NULL};
 
 ct_tensor *ct_var_opt(const ct_tensor *t, ct_reduce_opts opts) {
     CT__AG_BEGIN(ct__var_opt(t, opts), t);
@@ -285,7 +285,7 @@ static bool norm_backward(ct_node *n, const ct_tensor *grad, ct_tensor **gi) {
     }
     return true;
 }
-static const ct_node_ops norm_node = {"LinalgVectorNormBackward0", "norm", norm_backward, NULL};
+static const ct_node_ops norm_node = {"LinalgVectorNormBackward0", "norm", norm_backward, NULL, NULL};
 
 ct_tensor *ct_norm_opt(const ct_tensor *t, ct_reduce_opts opts) {
     CT__AG_BEGIN(ct__norm_opt(t, opts), t);
@@ -302,7 +302,7 @@ static bool logsumexp_backward(ct_node *n, const ct_tensor *grad, ct_tensor **gi
     gi[0] = ct_mul(unsqueeze_reduced(grad, c, ct_ndim(x)), ct_exp(ct_sub(x, r)));
     return true;
 }
-static const ct_node_ops logsumexp_node = {"LogsumexpBackward0", "logsumexp", logsumexp_backward, NULL};
+static const ct_node_ops logsumexp_node = {"LogsumexpBackward0", "logsumexp", logsumexp_backward, NULL, NULL};
 
 ct_tensor *ct_logsumexp_opt(const ct_tensor *t, ct_reduce_opts opts) {
     CT__AG_BEGIN(ct__logsumexp_opt(t, opts), t);
@@ -332,7 +332,7 @@ static bool softmax_backward(ct_node *n, const ct_tensor *grad, ct_tensor **gi) 
     gi[0] = ct_mul(y, ct_sub(grad, dot));
     return true;
 }
-static const ct_node_ops softmax_node = {"SoftmaxBackward0", "softmax", softmax_backward, NULL};
+static const ct_node_ops softmax_node = {"SoftmaxBackward0", "softmax", softmax_backward, NULL, NULL};
 
 /* y = log_softmax(x) = x - logsumexp(x): dx = grad - exp(y) * sum(grad, dim). */
 static bool log_softmax_backward(ct_node *n, const ct_tensor *grad, ct_tensor **gi) {
@@ -341,7 +341,7 @@ static bool log_softmax_backward(ct_node *n, const ct_tensor *grad, ct_tensor **
     gi[0] = ct_sub(grad, ct_mul(ct_exp(y), ct_sum(grad, .dim = CT_DIMS(dim), .keepdim = true)));
     return true;
 }
-static const ct_node_ops log_softmax_node = {"LogSoftmaxBackward0", "log_softmax", log_softmax_backward, NULL};
+static const ct_node_ops log_softmax_node = {"LogSoftmaxBackward0", "log_softmax", log_softmax_backward, NULL, NULL};
 
 ct_tensor *ct_softmax(const ct_tensor *t, int dim) {
     CT__AG_BEGIN(ct__softmax(t, dim), t);
@@ -365,7 +365,7 @@ static bool cumsum_backward(ct_node *n, const ct_tensor *grad, ct_tensor **gi) {
     gi[0] = ct_ndim(grad) == 0 ? ct_alias(grad) : reverse_cumsum(grad, ((dim_ctx *)n->ctx)->dim);
     return true;
 }
-static const ct_node_ops cumsum_node = {"CumsumBackward0", "cumsum", cumsum_backward, NULL};
+static const ct_node_ops cumsum_node = {"CumsumBackward0", "cumsum", cumsum_backward, NULL, NULL};
 
 ct_tensor *ct_cumsum(const ct_tensor *t, int dim) {
     CT__AG_BEGIN(ct__cumsum(t, dim), t);
@@ -405,7 +405,7 @@ static bool cumprod_backward(ct_node *n, const ct_tensor *grad, ct_tensor **gi) 
     gi[0] = ct_where(before_first_zero, before, ct_where(at_first_zero, at_zero, ct_zeros_like(x, .dtype = ct_dtype_of(grad))));
     return true;
 }
-static const ct_node_ops cumprod_node = {"CumprodBackward0", "cumprod", cumprod_backward, NULL};
+static const ct_node_ops cumprod_node = {"CumprodBackward0", "cumprod", cumprod_backward, NULL, NULL};
 
 ct_tensor *ct_cumprod(const ct_tensor *t, int dim) {
     CT__AG_BEGIN(ct__cumprod(t, dim), t);

@@ -14,7 +14,7 @@ static bool clone_backward(ct_node *n, const ct_tensor *grad, ct_tensor **gi) {
     if (ct__needs_grad(n, 0)) gi[0] = ct_alias(grad);
     return true;
 }
-static const ct_node_ops clone_node = {"CloneBackward0", "clone", clone_backward, NULL};
+static const ct_node_ops clone_node = {"CloneBackward0", "clone", clone_backward, NULL, NULL};
 
 ct_tensor *ct_clone(const ct_tensor *t) {
     CT__AG_BEGIN(ct__clone(t), t);
@@ -28,8 +28,8 @@ static bool to_copy_backward(ct_node *n, const ct_tensor *grad, ct_tensor **gi) 
     if (ct__needs_grad(n, 0)) gi[0] = ct_to(ct_to_dtype(grad, n->next[0].dtype), n->next[0].device);
     return true;
 }
-static const ct_node_ops to_dtype_node = {"ToCopyBackward0", "to_dtype", to_copy_backward, NULL};
-static const ct_node_ops to_device_node = {"ToCopyBackward0", "to", to_copy_backward, NULL};
+static const ct_node_ops to_dtype_node = {"ToCopyBackward0", "to_dtype", to_copy_backward, NULL, NULL};
+static const ct_node_ops to_device_node = {"ToCopyBackward0", "to", to_copy_backward, NULL, NULL};
 
 /* An integer target dtype gives a result without a gradient: ct__record records nothing then, and
  * nothing either when t already has the dtype (the result is t itself). */
@@ -58,7 +58,7 @@ static bool copy_backward(ct_node *n, const ct_tensor *grad, ct_tensor **gi) {
     }
     return true;
 }
-static const ct_node_ops copy_node = {"CopyBackwards", "copy_", copy_backward, NULL};
+static const ct_node_ops copy_node = {"CopyBackwards", "copy_", copy_backward, NULL, NULL};
 
 /* The new value of dst as a fresh tensor: src broadcast into dst's shape, dtype and device. */
 static ct_tensor *copied(const ct_tensor *dst, const ct_tensor *src) {
@@ -105,7 +105,7 @@ static bool cat_backward(ct_node *n, const ct_tensor *grad, ct_tensor **gi) {
     }
     return true;
 }
-static const ct_node_ops cat_node = {"CatBackward0", "cat", cat_backward, NULL};
+static const ct_node_ops cat_node = {"CatBackward0", "cat", cat_backward, NULL, NULL};
 
 /* stack: y[..., i, ...] = x_i along the new dim, so dx_i = grad selected at i. */
 static bool stack_backward(ct_node *n, const ct_tensor *grad, ct_tensor **gi) {
@@ -114,7 +114,7 @@ static bool stack_backward(ct_node *n, const ct_tensor *grad, ct_tensor **gi) {
         if (ct__needs_grad(n, i)) gi[i] = ct_select(grad, d, i);
     return true;
 }
-static const ct_node_ops stack_node = {"StackBackward0", "stack", stack_backward, NULL};
+static const ct_node_ops stack_node = {"StackBackward0", "stack", stack_backward, NULL, NULL};
 
 /* cat or stack over a list: CT__AG_BEGIN/RECORD's steps for a run-time number of inputs. */
 static ct_tensor *join(ct_tensor *(*plain)(ct_tensor_list, int), const ct_node_ops *ops, ct_tensor_list tensors, int dim) {
@@ -138,21 +138,20 @@ ct_tensor *ct_stack(ct_tensor_list tensors, int dim) { return join(ct__stack, &s
 typedef struct piece_ctx {
     int dim;
     int64_t start;  /* first index of the piece along dim */
+    int64_t length; /* its size along dim (narrow pieces) */
     bool selected;  /* unbind: the piece is t.select(dim, start), without dim */
 } piece_ctx;
 
 /* A piece y = t.narrow(dim, start, len) (or t.select(dim, start)): dt is zero except on the
- * piece's elements, where it is grad. */
-static bool piece_backward(ct_node *n, const ct_tensor *grad, ct_tensor **gi) {
+ * piece's elements, where it is grad; the engine adds grad into this part of t's gradient
+ * (ct_node_ops.region), so all the pieces of t share one buffer. */
+static ct_tensor *piece_region(const ct_node *n, ct_tensor *full) {
     const piece_ctx *c = n->ctx;
-    ct_tensor *dt = ct_zeros_opt(ct__input_shape(n, 0), (ct_tensor_opts){.dtype = grad->dtype, .device = ct__device(grad)});
-    ct_tensor *slot = c->selected ? ct_select(dt, c->dim, c->start) : ct_narrow(dt, c->dim, c->start, grad->shape[c->dim]);
-    gi[0] = ct_copy_(slot, grad) ? dt : NULL;
-    return gi[0] != NULL;
+    return c->selected ? ct_select(full, c->dim, c->start) : ct_narrow(full, c->dim, c->start, c->length);
 }
-static const ct_node_ops split_node = {"SplitBackward0", "split", piece_backward, NULL};
-static const ct_node_ops split_sizes_node = {"SplitWithSizesBackward0", "split_with_sizes", piece_backward, NULL};
-static const ct_node_ops unbind_node = {"UnbindBackward0", "unbind", piece_backward, NULL};
+static const ct_node_ops split_node = {"SplitBackward0", "split", NULL, NULL, piece_region};
+static const ct_node_ops split_sizes_node = {"SplitWithSizesBackward0", "split_with_sizes", NULL, NULL, piece_region};
+static const ct_node_ops unbind_node = {"UnbindBackward0", "unbind", NULL, NULL, piece_region};
 
 /* Records a node per piece of t (views along dim, consecutive, in order). */
 static ct_tensor_list record_pieces(ct_tensor_list pieces, const ct_tensor *t, int dim, const ct_node_ops *ops, bool selected) {
@@ -163,7 +162,8 @@ static ct_tensor_list record_pieces(ct_tensor_list pieces, const ct_tensor *t, i
     for (int i = 0; i < pieces.n; i++) {
         ct_node *n = ct__record(ops, pieces.items[i], 1, &t, sizeof(piece_ctx));
         if (!n) return none; /* t is floating (it requires grad), so this is an error */
-        *(piece_ctx *)n->ctx = (piece_ctx){d, start, selected};
+        int64_t length = selected ? 1 : pieces.items[i]->shape[d];
+        *(piece_ctx *)n->ctx = (piece_ctx){d, start, length, selected};
         start += selected ? 1 : pieces.items[i]->shape[d];
     }
     return pieces;
@@ -225,8 +225,8 @@ static bool repeat_backward(ct_node *n, const ct_tensor *grad, ct_tensor **gi) {
     gi[0] = ct_reshape(g, in);
     return true;
 }
-static const ct_node_ops repeat_node = {"RepeatBackward0", "repeat", repeat_backward, NULL};
-static const ct_node_ops tile_node = {"RepeatBackward0", "tile", repeat_backward, NULL};
+static const ct_node_ops repeat_node = {"RepeatBackward0", "repeat", repeat_backward, NULL, NULL};
+static const ct_node_ops tile_node = {"RepeatBackward0", "tile", repeat_backward, NULL, NULL};
 
 ct_tensor *ct_repeat(const ct_tensor *t, ct_shape repeats) {
     CT__AG_BEGIN(ct__repeat(t, repeats), t);
@@ -260,7 +260,7 @@ static bool flip_backward(ct_node *n, const ct_tensor *grad, ct_tensor **gi) {
     gi[0] = ct_flip(grad, ((rearrange_ctx *)n->ctx)->dims);
     return true;
 }
-static const ct_node_ops flip_node = {"FlipBackward0", "flip", flip_backward, NULL};
+static const ct_node_ops flip_node = {"FlipBackward0", "flip", flip_backward, NULL, NULL};
 
 ct_tensor *ct_flip(const ct_tensor *t, ct_dims dims) {
     CT__AG_BEGIN(ct__flip(t, dims), t);
@@ -277,7 +277,7 @@ static bool roll_backward(ct_node *n, const ct_tensor *grad, ct_tensor **gi) {
     gi[0] = ct_roll(grad, back, c->dims);
     return true;
 }
-static const ct_node_ops roll_node = {"RollBackward0", "roll", roll_backward, NULL};
+static const ct_node_ops roll_node = {"RollBackward0", "roll", roll_backward, NULL, NULL};
 
 ct_tensor *ct_roll(const ct_tensor *t, ct_shape shifts, ct_dims dims) {
     CT__AG_BEGIN(ct__roll(t, shifts, dims), t);
@@ -320,7 +320,7 @@ static bool index_pad_backward(ct_node *n, const ct_tensor *grad, ct_tensor **gi
     return true;
 }
 
-static const ct_node_ops constant_pad_node = {"ConstantPadNdBackward0", "pad", constant_pad_backward, NULL};
+static const ct_node_ops constant_pad_node = {"ConstantPadNdBackward0", "pad", constant_pad_backward, NULL, NULL};
 /* PyTorch names these after the number of padded dims (1 to 3; ctorch pads any number). */
 static const ct_node_ops reflect_pad_nodes[3] = {
     {"ReflectionPad1dBackward0", "pad", index_pad_backward, NULL},
@@ -333,7 +333,7 @@ static const ct_node_ops replicate_pad_nodes[3] = {
     {"ReplicationPad3dBackward0", "pad", index_pad_backward, NULL},
 };
 /* PyTorch's circular pad is a composite of slice copies into a new tensor. */
-static const ct_node_ops circular_pad_node = {"CopySlices", "pad", index_pad_backward, NULL};
+static const ct_node_ops circular_pad_node = {"CopySlices", "pad", index_pad_backward, NULL, NULL};
 
 static const ct_node_ops *pad_node(ct_pad_mode mode, int padded_dims) {
     int k = padded_dims < 1 ? 0 : padded_dims > 3 ? 2 : padded_dims - 1;
@@ -367,8 +367,8 @@ static bool triu_backward(ct_node *n, const ct_tensor *grad, ct_tensor **gi) {
     gi[0] = ct_triu(grad, ((diagonal_ctx *)n->ctx)->diagonal);
     return true;
 }
-static const ct_node_ops tril_node = {"TrilBackward0", "tril", tril_backward, NULL};
-static const ct_node_ops triu_node = {"TriuBackward0", "triu", triu_backward, NULL};
+static const ct_node_ops tril_node = {"TrilBackward0", "tril", tril_backward, NULL, NULL};
+static const ct_node_ops triu_node = {"TriuBackward0", "triu", triu_backward, NULL, NULL};
 
 ct_tensor *ct_tril(const ct_tensor *t, int64_t diagonal) {
     CT__AG_BEGIN(ct__tril(t, diagonal), t);

@@ -189,7 +189,7 @@ static bool nan_to_num_backward(ct_node *n, const ct_tensor *grad, ct_tensor **g
 /* ---- the parameterless ops ---------------------------------------------------------------------- */
 
 #define UNARY_OP(op, grad_fn, backward, keeps) \
-    static const unary_op op##_op = {{grad_fn, #op, backward, NULL}, ct__##op, keeps}
+    static const unary_op op##_op = {{grad_fn, #op, backward, NULL, NULL}, ct__##op, keeps}
 
 UNARY_OP(neg, "NegBackward0", neg_backward, KEEP_NOTHING);
 UNARY_OP(abs, "AbsBackward0", abs_backward, KEEP_INPUT);
@@ -242,7 +242,7 @@ ct_tensor *ct_relu(const ct_tensor *t) { return unary(&relu_op, t); }
 ct_tensor *ct_silu(const ct_tensor *t) { return unary(&silu_op, t); }
 
 ct_tensor *ct_nan_to_num_opt(const ct_tensor *t, ct_nan_to_num_opts opts) {
-    static const ct_node_ops nan_to_num_node = {"NanToNumBackward0", "nan_to_num", nan_to_num_backward, NULL};
+    static const ct_node_ops nan_to_num_node = {"NanToNumBackward0", "nan_to_num", nan_to_num_backward, NULL, NULL};
     CT__AG_BEGIN(ct__nan_to_num_opt(t, opts), t);
     ct_node *n = CT__AG_RECORD(&nan_to_num_node, 0);
     if (n) ct__save(n, t);
@@ -261,7 +261,7 @@ static bool gelu_backward(ct_node *n, const ct_tensor *grad, ct_tensor **gi) {
     gi[0] = ct__gelu_backward(grad, kept(n), ((ct_gelu_opts *)n->ctx)->approximate);
     return true;
 }
-static const ct_node_ops gelu_node = {"GeluBackward0", "gelu", gelu_backward, NULL};
+static const ct_node_ops gelu_node = {"GeluBackward0", "gelu", gelu_backward, NULL, NULL};
 
 ct_tensor *ct_gelu_opt(const ct_tensor *t, ct_gelu_opts opts) {
     CT__AG_BEGIN(ct__gelu_opt(t, opts), t);
@@ -275,7 +275,7 @@ static bool leaky_relu_backward(ct_node *n, const ct_tensor *grad, ct_tensor **g
     gi[0] = ct_where(ct_gt(kept(n), ct_scalar(0)), grad, ct_mul_scalar(grad, negative_slope));
     return true;
 }
-static const ct_node_ops leaky_relu_node = {"LeakyReluBackward0", "leaky_relu", leaky_relu_backward, NULL};
+static const ct_node_ops leaky_relu_node = {"LeakyReluBackward0", "leaky_relu", leaky_relu_backward, NULL, NULL};
 
 ct_tensor *ct_leaky_relu(const ct_tensor *t, double negative_slope) {
     CT__AG_BEGIN(ct__leaky_relu(t, negative_slope), t);
@@ -290,7 +290,7 @@ static bool elu_backward(ct_node *n, const ct_tensor *grad, ct_tensor **gi) {
     gi[0] = ct_where(ct_le(x, ct_scalar(0)), ct_mul(ct_mul_scalar(grad, alpha), ct_exp(x)), grad);
     return true;
 }
-static const ct_node_ops elu_node = {"EluBackward0", "elu", elu_backward, NULL};
+static const ct_node_ops elu_node = {"EluBackward0", "elu", elu_backward, NULL, NULL};
 
 ct_tensor *ct_elu(const ct_tensor *t, double alpha) {
     CT__AG_BEGIN(ct__elu(t, alpha), t);
@@ -308,7 +308,7 @@ static bool softplus_backward(ct_node *n, const ct_tensor *grad, ct_tensor **gi)
     gi[0] = ct_where(ct_gt(beta_x, ct_scalar(opts->threshold)), grad, smooth);
     return true;
 }
-static const ct_node_ops softplus_node = {"SoftplusBackward0", "softplus", softplus_backward, NULL};
+static const ct_node_ops softplus_node = {"SoftplusBackward0", "softplus", softplus_backward, NULL, NULL};
 
 ct_tensor *ct_softplus_opt(const ct_tensor *t, ct_softplus_opts opts) {
     CT__AG_BEGIN(ct__softplus_opt(t, opts), t);
@@ -336,7 +336,7 @@ static bool clamp_backward(ct_node *n, const ct_tensor *grad, ct_tensor **gi) {
     gi[0] = inside ? ct_where(inside, grad, ct_scalar(0)) : ct_alias(grad);
     return true;
 }
-static const ct_node_ops clamp_node = {"ClampBackward1", "clamp", clamp_backward, NULL};
+static const ct_node_ops clamp_node = {"ClampBackward1", "clamp", clamp_backward, NULL, NULL};
 
 ct_tensor *ct_clamp(const ct_tensor *t, double min, double max) {
     CT__AG_BEGIN(ct__clamp(t, min, max), t);

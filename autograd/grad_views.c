@@ -32,17 +32,17 @@ static bool reshape_backward(ct_node *n, const ct_tensor *grad, ct_tensor **gi) 
     gi[0] = ct_reshape(grad, ct__input_shape(n, 0));
     return true;
 }
-static const ct_node_ops view_node = {"ViewBackward0", "view", reshape_backward, NULL};
-static const ct_node_ops reshape_view_node = {"ViewBackward0", "reshape", reshape_backward, NULL};
+static const ct_node_ops view_node = {"ViewBackward0", "view", reshape_backward, NULL, NULL};
+static const ct_node_ops reshape_view_node = {"ViewBackward0", "reshape", reshape_backward, NULL, NULL};
 /* reshape that had to copy: PyTorch's clone + _unsafe_view */
-static const ct_node_ops reshape_copy_node = {"UnsafeViewBackward0", "reshape", reshape_backward, NULL};
-static const ct_node_ops flatten_view_node = {"ViewBackward0", "flatten", reshape_backward, NULL};
-static const ct_node_ops flatten_copy_node = {"UnsafeViewBackward0", "flatten", reshape_backward, NULL};
-static const ct_node_ops unflatten_node = {"ViewBackward0", "unflatten", reshape_backward, NULL};
-static const ct_node_ops ravel_node = {"ViewBackward0", "ravel", reshape_backward, NULL}; /* contiguous().view(-1) */
-static const ct_node_ops squeeze_node = {"SqueezeBackward0", "squeeze", reshape_backward, NULL};
-static const ct_node_ops squeeze_dim_node = {"SqueezeBackward1", "squeeze", reshape_backward, NULL};
-static const ct_node_ops unsqueeze_node = {"UnsqueezeBackward0", "unsqueeze", reshape_backward, NULL};
+static const ct_node_ops reshape_copy_node = {"UnsafeViewBackward0", "reshape", reshape_backward, NULL, NULL};
+static const ct_node_ops flatten_view_node = {"ViewBackward0", "flatten", reshape_backward, NULL, NULL};
+static const ct_node_ops flatten_copy_node = {"UnsafeViewBackward0", "flatten", reshape_backward, NULL, NULL};
+static const ct_node_ops unflatten_node = {"ViewBackward0", "unflatten", reshape_backward, NULL, NULL};
+static const ct_node_ops ravel_node = {"ViewBackward0", "ravel", reshape_backward, NULL, NULL}; /* contiguous().view(-1) */
+static const ct_node_ops squeeze_node = {"SqueezeBackward0", "squeeze", reshape_backward, NULL, NULL};
+static const ct_node_ops squeeze_dim_node = {"SqueezeBackward1", "squeeze", reshape_backward, NULL, NULL};
+static const ct_node_ops unsqueeze_node = {"UnsqueezeBackward0", "unsqueeze", reshape_backward, NULL, NULL};
 
 ct_tensor *ct_view(const ct_tensor *t, ct_shape shape) {
     CT__AG_BEGIN(ct__view(t, shape), t);
@@ -107,9 +107,9 @@ static bool permute_backward(ct_node *n, const ct_tensor *grad, ct_tensor **gi) 
     gi[0] = ct_permute(grad, inverse);
     return true;
 }
-static const ct_node_ops permute_node = {"PermuteBackward0", "permute", permute_backward, NULL};
-static const ct_node_ops transpose_node = {"TransposeBackward0", "transpose", permute_backward, NULL};
-static const ct_node_ops t_node = {"TBackward0", "t", permute_backward, NULL};
+static const ct_node_ops permute_node = {"PermuteBackward0", "permute", permute_backward, NULL, NULL};
+static const ct_node_ops transpose_node = {"TransposeBackward0", "transpose", permute_backward, NULL, NULL};
+static const ct_node_ops t_node = {"TBackward0", "t", permute_backward, NULL, NULL};
 
 /* Records a permutation node holding the identity permutation (the caller fills in its own). */
 static permute_ctx *record_permutation(const ct_node_ops *ops, ct_tensor *out, const ct_tensor *t) {
@@ -161,7 +161,7 @@ static bool movedim_backward(ct_node *n, const ct_tensor *grad, ct_tensor **gi) 
     gi[0] = ct_movedim(grad, c->destination, c->source);
     return true;
 }
-static const ct_node_ops movedim_node = {"PermuteBackward0", "movedim", movedim_backward, NULL}; /* movedim is a permute */
+static const ct_node_ops movedim_node = {"PermuteBackward0", "movedim", movedim_backward, NULL, NULL}; /* movedim is a permute */
 
 ct_tensor *ct_movedim(const ct_tensor *t, int source, int destination) {
     CT__AG_BEGIN(ct__movedim(t, source, destination), t);
@@ -178,9 +178,9 @@ static bool expand_backward(ct_node *n, const ct_tensor *grad, ct_tensor **gi) {
     gi[0] = ct__sum_to(grad, ct__input_shape(n, 0));
     return true;
 }
-static const ct_node_ops expand_node = {"ExpandBackward0", "expand", expand_backward, NULL};
-static const ct_node_ops broadcast_to_node = {"ExpandBackward0", "broadcast_to", expand_backward, NULL};
-static const ct_node_ops expand_as_node = {"ExpandBackward0", "expand_as", expand_backward, NULL};
+static const ct_node_ops expand_node = {"ExpandBackward0", "expand", expand_backward, NULL, NULL};
+static const ct_node_ops broadcast_to_node = {"ExpandBackward0", "broadcast_to", expand_backward, NULL, NULL};
+static const ct_node_ops expand_as_node = {"ExpandBackward0", "expand_as", expand_backward, NULL, NULL};
 
 ct_tensor *ct_expand(const ct_tensor *t, ct_shape shape) {
     CT__AG_BEGIN(ct__expand(t, shape), t);
@@ -210,14 +210,13 @@ typedef struct slice_ctx {
     int64_t start, end, step; /* as given to slice (clamped the same way on the zeros) */
 } slice_ctx;
 
-static bool slice_backward(ct_node *n, const ct_tensor *grad, ct_tensor **gi) {
+/* The engine adds dy into this part of dx (ct_node_ops.region). */
+static ct_tensor *slice_region(const ct_node *n, ct_tensor *full) {
     const slice_ctx *c = n->ctx;
-    ct_tensor *dx = zeros_for_input(n, grad);
-    gi[0] = dx;
-    return dx && ct_copy_(ct_slice(dx, c->dim, c->start, c->end, c->step), grad);
+    return ct_slice(full, c->dim, c->start, c->end, c->step);
 }
-static const ct_node_ops slice_node = {"SliceBackward0", "slice", slice_backward, NULL};
-static const ct_node_ops narrow_node = {"SliceBackward0", "narrow", slice_backward, NULL}; /* narrow is a slice */
+static const ct_node_ops slice_node = {"SliceBackward0", "slice", NULL, NULL, slice_region};
+static const ct_node_ops narrow_node = {"SliceBackward0", "narrow", NULL, NULL, slice_region}; /* narrow is a slice */
 
 ct_tensor *ct_slice(const ct_tensor *t, int dim, int64_t start, int64_t end, int64_t step) {
     CT__AG_BEGIN(ct__slice(t, dim, start, end, step), t);
@@ -241,13 +240,11 @@ typedef struct select_ctx {
     int64_t index;
 } select_ctx;
 
-static bool select_backward(ct_node *n, const ct_tensor *grad, ct_tensor **gi) {
+static ct_tensor *select_region(const ct_node *n, ct_tensor *full) {
     const select_ctx *c = n->ctx;
-    ct_tensor *dx = zeros_for_input(n, grad);
-    gi[0] = dx;
-    return dx && ct_copy_(ct_select(dx, c->dim, c->index), grad);
+    return ct_select(full, c->dim, c->index);
 }
-static const ct_node_ops select_node = {"SelectBackward0", "select", select_backward, NULL};
+static const ct_node_ops select_node = {"SelectBackward0", "select", NULL, NULL, select_region};
 
 ct_tensor *ct_select(const ct_tensor *t, int dim, int64_t index) {
     CT__AG_BEGIN(ct__select(t, dim, index), t);
@@ -267,7 +264,7 @@ static bool diagonal_backward(ct_node *n, const ct_tensor *grad, ct_tensor **gi)
     gi[0] = dx;
     return dx && ct_copy_(ct_diagonal(dx, c->offset, c->dim1, c->dim2), grad);
 }
-static const ct_node_ops diagonal_node = {"DiagonalBackward0", "diagonal", diagonal_backward, NULL};
+static const ct_node_ops diagonal_node = {"DiagonalBackward0", "diagonal", diagonal_backward, NULL, NULL};
 
 ct_tensor *ct_diagonal(const ct_tensor *t, int64_t offset, int dim1, int dim2) {
     CT__AG_BEGIN(ct__diagonal(t, offset, dim1, dim2), t);
@@ -310,7 +307,7 @@ static bool unfold_backward(ct_node *n, const ct_tensor *grad, ct_tensor **gi) {
     gi[0] = dx;
     return true;
 }
-static const ct_node_ops unfold_node = {"UnfoldBackward0", "unfold", unfold_backward, NULL};
+static const ct_node_ops unfold_node = {"UnfoldBackward0", "unfold", unfold_backward, NULL, NULL};
 
 ct_tensor *ct_unfold(const ct_tensor *t, int dim, int64_t size, int64_t step) {
     CT__AG_BEGIN(ct__unfold(t, dim, size, step), t);
@@ -390,7 +387,7 @@ static bool as_strided_backward(ct_node *n, const ct_tensor *grad, ct_tensor **g
     gi[0] = dx;
     return dx != NULL;
 }
-static const ct_node_ops as_strided_node = {"AsStridedBackward0", "as_strided", as_strided_backward, NULL};
+static const ct_node_ops as_strided_node = {"AsStridedBackward0", "as_strided", as_strided_backward, NULL, NULL};
 
 ct_tensor *ct_as_strided(const ct_tensor *t, ct_shape shape, ct_shape stride, int64_t storage_offset) {
     CT__AG_BEGIN(ct__as_strided(t, shape, stride, storage_offset), t);
@@ -407,8 +404,8 @@ static bool identity_backward(ct_node *n, const ct_tensor *grad, ct_tensor **gi)
     gi[0] = ct_alias(grad);
     return true;
 }
-static const ct_node_ops alias_node = {"AliasBackward0", "alias", identity_backward, NULL};
-static const ct_node_ops contiguous_node = {"CloneBackward0", "contiguous", identity_backward, NULL};
+static const ct_node_ops alias_node = {"AliasBackward0", "alias", identity_backward, NULL, NULL};
+static const ct_node_ops contiguous_node = {"CloneBackward0", "contiguous", identity_backward, NULL, NULL};
 
 ct_tensor *ct_alias(const ct_tensor *t) {
     CT__AG_BEGIN(ct__alias(t), t);

@@ -40,7 +40,7 @@ static bool copy_slices_backward(ct_node *n, const ct_tensor *grad, ct_tensor **
     if (ct__needs_grad(n, 1)) gi[1] = ct_index(flat, CT_TENSORS(idx));
     return true;
 }
-static const ct_node_ops copy_slices_node = {"CopySlices", "in-place write into a view", copy_slices_backward, NULL};
+static const ct_node_ops copy_slices_node = {"CopySlices", "in-place write into a view", copy_slices_backward, NULL, NULL};
 
 /* The base a write into self changes, or NULL with an error when autograd cannot follow it. The
  * base must own its storage as a contiguous block (every base made by an op does), so a flat

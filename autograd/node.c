@@ -90,7 +90,7 @@ static ct_node *node_new(const ct_node_ops *ops, int n_inputs, size_t ctx_size) 
     return n;
 }
 
-static const ct_node_ops accumulate_ops = {"AccumulateGrad", NULL, NULL, NULL};
+static const ct_node_ops accumulate_ops = {"AccumulateGrad", NULL, NULL, NULL, NULL};
 
 ct_node *ct__grad_accumulator(ct_tensor *leaf) {
     ct_autograd_meta *m = ct__meta(leaf);

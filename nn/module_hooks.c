@@ -78,8 +78,8 @@ static bool input_backward(ct_node *n, const ct_tensor *grad, ct_tensor **gi) {
     return gi[0] != NULL;
 }
 
-static const ct_node_ops output_node = {"BackwardHookFunctionBackward", "module output", output_backward, release_ctx};
-static const ct_node_ops input_node = {"BackwardHookFunctionBackward", "module input", input_backward, release_ctx};
+static const ct_node_ops output_node = {"BackwardHookFunctionBackward", "module output", output_backward, release_ctx, NULL};
+static const ct_node_ops input_node = {"BackwardHookFunctionBackward", "module input", input_backward, release_ctx, NULL};
 
 /* x seen through an identity node of the call's (x itself when it needs no gradient). */
 static ct_tensor *through(const ct_node_ops *ops, ct_backward_hook_call *c, int index, ct_tensor *x) {
