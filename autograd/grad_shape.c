@@ -323,14 +323,14 @@ static bool index_pad_backward(ct_node *n, const ct_tensor *grad, ct_tensor **gi
 static const ct_node_ops constant_pad_node = {"ConstantPadNdBackward0", "pad", constant_pad_backward, NULL, NULL};
 /* PyTorch names these after the number of padded dims (1 to 3; ctorch pads any number). */
 static const ct_node_ops reflect_pad_nodes[3] = {
-    {"ReflectionPad1dBackward0", "pad", index_pad_backward, NULL},
-    {"ReflectionPad2dBackward0", "pad", index_pad_backward, NULL},
-    {"ReflectionPad3dBackward0", "pad", index_pad_backward, NULL},
+    {"ReflectionPad1dBackward0", "pad", index_pad_backward, NULL, NULL},
+    {"ReflectionPad2dBackward0", "pad", index_pad_backward, NULL, NULL},
+    {"ReflectionPad3dBackward0", "pad", index_pad_backward, NULL, NULL},
 };
 static const ct_node_ops replicate_pad_nodes[3] = {
-    {"ReplicationPad1dBackward0", "pad", index_pad_backward, NULL},
-    {"ReplicationPad2dBackward0", "pad", index_pad_backward, NULL},
-    {"ReplicationPad3dBackward0", "pad", index_pad_backward, NULL},
+    {"ReplicationPad1dBackward0", "pad", index_pad_backward, NULL, NULL},
+    {"ReplicationPad2dBackward0", "pad", index_pad_backward, NULL, NULL},
+    {"ReplicationPad3dBackward0", "pad", index_pad_backward, NULL, NULL},
 };
 /* PyTorch's circular pad is a composite of slice copies into a new tensor. */
 static const ct_node_ops circular_pad_node = {"CopySlices", "pad", index_pad_backward, NULL, NULL};
