@@ -1,10 +1,18 @@
 /* CPU GEMM: f32/f64 through OpenBLAS (transposes passed as flags, never copied), integers through
  * a row-blocked loop. Batches of small matrices run in an OpenMP loop with one single-threaded
- * GEMM per batch; few large ones let OpenBLAS thread each product. */
+ * GEMM per batch; few large ones let OpenBLAS thread each product.
+ *
+ * OpenBLAS's OpenMP build shares libgomp's thread pool with ctorch's loops (the build links it
+ * where it can). Its pthread build keeps a pool of its own, and the two pools' spinning threads
+ * fight over the cores (a 2-core step ran several times slower; 16 cores, tens of times). With
+ * that build ctorch runs OpenBLAS single-threaded and splits a large product itself into fixed
+ * blocks of rows under OpenMP, so one pool does all the work and results do not depend on the
+ * thread count. */
 #include "../iter_impl.h"
 #include "../matmul_impl.h"
 
 #include <cblas.h>
+#include <pthread.h>
 #include <stdlib.h>
 
 /* OpenBLAS threads one GEMM only above m*n*k = 4 * 65536 (GEMM_MULTITHREAD_THRESHOLD *
@@ -29,16 +37,42 @@ static int64_t batch_count(const ct_gemm_args *g) {
     return n;
 }
 
-static void blas_one(const ct_gemm_args *g, int64_t index) {
+/* Rows [row0, row0 + rows) of batch `index`'s product: op(A)'s rows start at row0 * lda, or at
+ * column row0 of a transposed A. */
+static void blas_rows(const ct_gemm_args *g, int64_t index, int64_t row0, int64_t rows) {
     int64_t oa, ob, oc;
     batch_offsets(g, index, &oa, &ob, &oc);
+    oa += g->transa ? row0 : row0 * g->lda;
+    oc += row0 * g->ldc;
     enum CBLAS_TRANSPOSE ta = g->transa ? CblasTrans : CblasNoTrans, tb = g->transb ? CblasTrans : CblasNoTrans;
     if (g->dtype == CT_F32)
-        cblas_sgemm(CblasRowMajor, ta, tb, (int)g->m, (int)g->n, (int)g->k, (float)g->alpha, (const float *)g->a + oa,
+        cblas_sgemm(CblasRowMajor, ta, tb, (int)rows, (int)g->n, (int)g->k, (float)g->alpha, (const float *)g->a + oa,
                     (int)g->lda, (const float *)g->b + ob, (int)g->ldb, (float)g->beta, (float *)g->c + oc, (int)g->ldc);
     else
-        cblas_dgemm(CblasRowMajor, ta, tb, (int)g->m, (int)g->n, (int)g->k, g->alpha, (const double *)g->a + oa,
+        cblas_dgemm(CblasRowMajor, ta, tb, (int)rows, (int)g->n, (int)g->k, g->alpha, (const double *)g->a + oa,
                     (int)g->lda, (const double *)g->b + ob, (int)g->ldb, g->beta, (double *)g->c + oc, (int)g->ldc);
+}
+
+static void blas_one(const ct_gemm_args *g, int64_t index) { blas_rows(g, index, 0, g->m); }
+
+/* OpenBLAS's threading (openblas_get_parallel: 1 = its own pthreads, 2 = OpenMP). */
+static bool split_ourselves;
+static pthread_once_t blas_mode_once = PTHREAD_ONCE_INIT;
+static void blas_mode_init(void) {
+    split_ourselves = openblas_get_parallel() == 1;
+    if (split_ourselves) openblas_set_num_threads(1);
+}
+
+/* Fixed row blocks (not one per thread) keep results independent of the thread count. */
+#define SPLIT_ROWS 64
+
+static void blas_split(const ct_gemm_args *g, int64_t index) {
+    int64_t blocks = (g->m + SPLIT_ROWS - 1) / SPLIT_ROWS;
+#pragma omp parallel for num_threads(ct__num_threads()) schedule(static)
+    for (int64_t b = 0; b < blocks; b++) {
+        int64_t row0 = b * SPLIT_ROWS;
+        blas_rows(g, index, row0, g->m - row0 < SPLIT_ROWS ? g->m - row0 : SPLIT_ROWS);
+    }
 }
 
 /* One output row of an integer product, accumulated in uint64 (wrapping, like PyTorch's integer
@@ -91,11 +125,15 @@ static void cpu_gemm(const ct_gemm_args *g) {
         int_gemm(g, nbatch);
         return;
     }
-    /* Each product is computed by one BLAS call whatever the batching, so results do not depend
-     * on how batches are spread over threads. */
-    if (nbatch > 1 && g->m * g->n * g->k <= SMALL_GEMM_WORK) {
+    pthread_once(&blas_mode_once, blas_mode_init);
+    /* Each product is computed by the same BLAS calls whatever the batching, so results do not
+     * depend on how batches are spread over threads. */
+    bool small = g->m * g->n * g->k <= SMALL_GEMM_WORK;
+    if (nbatch > 1 && small) {
 #pragma omp parallel for num_threads(ct__num_threads()) schedule(static)
         for (int64_t i = 0; i < nbatch; i++) blas_one(g, i);
+    } else if (split_ourselves && !small) {
+        for (int64_t i = 0; i < nbatch; i++) blas_split(g, i);
     } else {
         for (int64_t i = 0; i < nbatch; i++) blas_one(g, i);
     }
