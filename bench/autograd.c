@@ -6,23 +6,14 @@
  * when a python3 can import torch (omitted otherwise). */
 #include <ctorch/ctorch.h>
 
+#include "bench_util.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 
 #define OPS 1000
 #define REPS 31
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 /* One forward + backward of the chain; false on error. */
 static bool chain_step(ct_tensor *x, const ct_tensor *c) {
@@ -68,8 +59,7 @@ int main(void) {
         fprintf(stderr, "bench autograd: %s\n", ct_last_error());
         return 1;
     }
-    qsort(us, REPS, sizeof *us, cmp_double);
-    double mine = us[REPS / 2], torch = torch_us_per_op();
+    double mine = median(us, REPS), torch = torch_us_per_op();
     printf("bench=autograd case=chain ops=%d us_per_op=%.3f", OPS, mine);
     if (torch > 0) printf(" torch_us_per_op=%.3f ratio=%.3f", torch, mine / torch);
     printf("\n");

@@ -7,6 +7,8 @@
  * from bench/conv_torch.py with the same thread count (omitted when no python3 imports torch). */
 #include <ctorch/ctorch.h>
 
+#include "bench_util.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,17 +26,6 @@ static const bench_case cases[] = {
     {"conv1", CT_SHAPE(64, 1, 28, 28), CT_SHAPE(32, 1, 3, 3), false},
     {"conv2", CT_SHAPE(64, 32, 14, 14), CT_SHAPE(64, 32, 3, 3), true},
 };
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 static bool step(ct_tensor *x, ct_tensor *w, ct_tensor *b, const ct_tensor *g) {
     bool ok = false;
@@ -80,8 +71,7 @@ int main(void) {
             step(x, w, b, g);
             ms[r] = (now_s() - t0) * 1e3;
         }
-        qsort(ms, REPS, sizeof *ms, cmp_double);
-        mine[i] = ms[REPS / 2];
+        mine[i] = median(ms, REPS);
     }
     if (!ct_ok()) {
         fprintf(stderr, "bench conv: %s\n", ct_last_error());

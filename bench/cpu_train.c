@@ -7,22 +7,13 @@
  *   build/bench/cpu_train [--steps N] [--only mlp,cnn,gpt] */
 #include <ctorch/ctorch.h>
 
+#include "bench_util.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 /* ---- the GPT of cpu_torch.py: pre-LayerNorm blocks, causal attention, GELU(tanh) MLP x4 ---- */
 
@@ -111,9 +102,8 @@ static void bench(const char *name, ct_module *model, ct_optimizer *opt, ct_tens
         times[n++] = now_s() - t0;
     }
     int skip = n > 5 ? 5 : 0;
-    qsort(times + skip, (size_t)(n - skip), sizeof *times, cmp_double);
     printf("bench=cpu_train case=%s batch=%lld ms_per_step=%.2f threads=%d\n", name, (long long)ct_size(x, 0),
-           times[skip + (n - skip) / 2] * 1e3, ct_get_num_threads());
+           median(times + skip, n - skip) * 1e3, ct_get_num_threads());
     fflush(stdout);
     free(times);
 }

@@ -6,17 +6,13 @@
  * repetitions after a warm-up; gflops = 2 n^3 / time. */
 #include <ctorch/ctorch.h>
 
+#include "bench_util.h"
+
 #include <cblas.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 /* Values in [-1, 1) from a 64-bit LCG: deterministic data without depending on ctorch's RNG. */
 static void fill_uniform(float *p, int64_t n, uint64_t seed) {

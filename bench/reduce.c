@@ -3,23 +3,14 @@
  * The thread count is ctorch's (CT_NUM_THREADS). bench/reduce_torch.py prints the same cases for torch. */
 #include <ctorch/ctorch.h>
 
+#include "bench_util.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 
 #define N 4096
 #define REPS 15
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 enum { SUM_ALL, SUM_DIM1, SUM_DIM0, AMAX_DIM1, SOFTMAX_DIM1, LOG_SOFTMAX_DIM1, NCASES };
 static const char *const case_names[NCASES] = {"sum_all", "sum_dim1", "sum_dim0", "amax_dim1", "softmax_dim1",
@@ -53,9 +44,8 @@ int main(void) {
             double t1 = now_s();
             if (r >= 0) ms[r] = (t1 - t0) * 1e3;
         }
-        qsort(ms, REPS, sizeof ms[0], cmp_double);
         printf("bench=reduce case=%s shape=%dx%d threads=%d ms=%.3f\n", case_names[c], N, N, ct_get_num_threads(),
-               ms[REPS / 2]);
+               median(ms, REPS));
     }
     ct_release(x);
     ct_shutdown();
