@@ -167,7 +167,7 @@ static bool sigmoid_backward(ct_node *n, const ct_tensor *grad, ct_tensor **gi) 
 
 /* threshold_backward(grad, result, 0): 0 where result <= 0 (so relu'(0) = 0), else grad */
 static bool relu_backward(ct_node *n, const ct_tensor *grad, ct_tensor **gi) {
-    gi[0] = ct_where(ct_le(kept(n), ct_scalar(0)), ct_scalar(0), grad);
+    gi[0] = ct__relu_backward(grad, kept(n)); /* one fused pass */
     return true;
 }
 

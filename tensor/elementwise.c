@@ -41,7 +41,7 @@ static bool is_integral_value(double v) { return isfinite(v) && v == trunc(v); }
 /* ---- binary ------------------------------------------------------------------------------------- */
 
 static const char *const binary_kernel_names[CT_EW_NUM_BINARY] = {
-    "add", "mul", "div", "div_trunc", "div_floor", "pow", "minimum", "maximum", "remainder", "atan2", "gelu_backward", "gelu_tanh_backward",
+    "add", "mul", "div", "div_trunc", "div_floor", "pow", "minimum", "maximum", "remainder", "atan2", "gelu_backward", "gelu_tanh_backward", "relu_backward",
     "eq", "ne", "lt", "le", "gt", "ge", "logical_and", "logical_or", "logical_xor"};
 
 /* True division and atan2 of integers happen in the default float dtype. */
@@ -191,6 +191,9 @@ ct_tensor *ct__remainder(const ct_tensor *a, const ct_tensor *b) {
     return binary("remainder", CT_EW_REMAINDER, a, b, 1);
 }
 ct_tensor *ct__atan2(const ct_tensor *a, const ct_tensor *b) { return binary("atan2", CT_EW_ATAN2, a, b, 1); }
+ct_tensor *ct__relu_backward(const ct_tensor *grad, const ct_tensor *result) {
+    return binary("relu_backward", CT_EW_RELU_BACKWARD, grad, result, 1);
+}
 ct_tensor *ct__gelu_backward(const ct_tensor *grad, const ct_tensor *x, ct_gelu_approx approximate) {
     return binary("gelu_backward", approximate == CT_GELU_TANH ? CT_EW_GELU_TANH_BACKWARD : CT_EW_GELU_BACKWARD, grad, x, 1);
 }

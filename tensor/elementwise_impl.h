@@ -25,6 +25,7 @@ typedef enum ct_ew_binary {
     CT_EW_ATAN2,
     CT_EW_GELU_BACKWARD,      /* x * gelu'(y): the gradient x of gelu at y, in one pass */
     CT_EW_GELU_TANH_BACKWARD, /* the same for the tanh approximation */
+    CT_EW_RELU_BACKWARD,      /* y <= 0 ? 0 : x: relu's gradient x masked by its output y */
     /* -> bool */
     CT_EW_EQ,
     CT_EW_NE,

@@ -229,6 +229,8 @@ ct_tensor *ct__convolution_backward_weight(const ct_tensor *grad, const ct_tenso
                                            const ct__conv_params *p);
 
 /* backward kernels of elementwise ops (no autograd of their own) */
+/* grad where relu's result is positive, else 0, in one pass. */
+ct_tensor *ct__relu_backward(const ct_tensor *grad, const ct_tensor *result);
 /* grad * gelu'(x) in one pass (x and grad of one shape). */
 ct_tensor *ct__gelu_backward(const ct_tensor *grad, const ct_tensor *x, ct_gelu_approx approximate);
 

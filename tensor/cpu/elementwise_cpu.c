@@ -206,6 +206,8 @@ FOR_ALL(G_BIN_SAME, maximum, x != x ? x : y != y ? y : (x > y ? x : y))
 FOR_FLOATS(G_REMAINDER, remainder)
 FOR_INTS(G_BIN_SAME, remainder, iremainder(x, y, P))
 FOR_FLOATS(G_BIN_SAME, atan2, atan2(x, y))
+/* relu's gradient (PyTorch's threshold_backward): 0 where the output y <= 0, else x (NaN passes x). */
+FOR_FLOATS(G_BIN_SAME, relu_backward, y <= 0 ? (A)0 : x)
 /* gelu'(y) = Phi(y) + y phi(y), times the incoming gradient x. */
 FOR_FLOATS(G_BIN_SAME, gelu_backward,
            x * ((A)0.5 * (1 + erf(y * (A)0.70710678118654752440)) + y * (A)0.39894228040143267794 * exp((A)-0.5 * y * y)))
@@ -311,6 +313,7 @@ static const ct_loop_fn binary_loops[CT_EW_NUM_BINARY][CT_NUM_DTYPES] = {
     [CT_EW_ATAN2] = {E_FLOATS(bin, atan2)},
     [CT_EW_GELU_BACKWARD] = {E_FLOATS(bin, gelu_backward)},
     [CT_EW_GELU_TANH_BACKWARD] = {E_FLOATS(bin, gelu_tanh_backward)},
+    [CT_EW_RELU_BACKWARD] = {E_FLOATS(bin, relu_backward)},
     [CT_EW_EQ] = {E_ALL(bin, eq)},
     [CT_EW_NE] = {E_ALL(bin, ne)},
     [CT_EW_LT] = {E_ALL(bin, lt)},
