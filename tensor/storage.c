@@ -9,7 +9,7 @@
 #define STORAGE_HEADER 64 /* sizeof(ct_storage) rounded up, keeps data 64-byte aligned */
 _Static_assert(sizeof(ct_storage) <= STORAGE_HEADER, "storage header outgrew its slot");
 
-#define INLINE_MAX (1u << 20) /* the host cache takes over from here */
+#define INLINE_MAX (1u << 16) /* the host cache takes over from here */
 
 static void free_host_block(ct_storage *s) { ct__host_free(s->data, s->nbytes); }
 

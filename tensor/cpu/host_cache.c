@@ -1,15 +1,16 @@
-/* A cache of large CPU blocks. Training loops allocate the same big activations every step; glibc
- * serves blocks over its mmap threshold (at most 32 MiB) with fresh mmaps, so every step would pay
- * page faults and kernel zeroing again. Freed large blocks are kept in size classes (8 per doubling,
- * so at most 12.5% slack) and handed back to the next request of the same class. The cache is
- * bounded (CT_CPU_CACHE_MB, default 2048) and emptied by ct_shutdown. */
+/* A cache of CPU blocks from 64 KiB up. Training loops allocate the same activations every step;
+ * glibc serves blocks over its mmap threshold (128 KiB at first, adapting up to 32 MiB) with fresh
+ * mmaps and trims its heap when the top is free, so every step would pay page faults and kernel
+ * zeroing again (on the 2-core machine, a third of an MLP step). Freed blocks are kept in size
+ * classes (8 per doubling, so at most 12.5% slack) and handed back to the next request of the same
+ * class. The cache is bounded (CT_CPU_CACHE_MB, default 2048) and emptied by ct_shutdown. */
 #include "../tensor_impl.h"
 #include "host_cache.h"
 
 #include <pthread.h>
 #include <stdlib.h>
 
-#define MIN_CACHED (1u << 20)
+#define MIN_CACHED (1u << 16)
 #define NUM_CLASSES 512
 
 typedef struct block {
@@ -20,8 +21,8 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static block *free_lists[NUM_CLASSES];
 static size_t cached_bytes, cache_limit;
 
-/* Class k covers sizes up to class_size(k); 8 classes per power of two from 1 MiB. */
-static size_t class_size(int k) { return (size_t)(8 + k % 8) << (17 + k / 8); }
+/* Class k covers sizes up to class_size(k); 8 classes per power of two from 64 KiB. */
+static size_t class_size(int k) { return (size_t)(8 + k % 8) << (13 + k / 8); }
 
 static int class_of(size_t nbytes) {
     for (int k = 0; k < NUM_CLASSES && k / 8 < 40; k++)
