@@ -203,12 +203,12 @@ static char *dotted(const char *prefix, const char *name) {
     return s;
 }
 
-static bool collector_room(collector *c, size_t item) {
+/* Room for one more item in a scope-owned array (*items, of item bytes each). */
+static bool collector_room(collector *c, void **items, size_t item) {
     if (c->n < c->cap) return true;
     int cap = c->cap ? c->cap * 2 : 16;
     void *grown = ct_scope_alloc((size_t)cap * item);
     if (!grown) return c->ok = false;
-    void **items = c->tensors ? (void **)&c->tensors : (void **)&c->modules;
     if (c->n) memcpy(grown, *items, (size_t)c->n * item);
     *items = grown;
     c->cap = cap;
@@ -232,7 +232,7 @@ static void collect_tensors(collector *c, const ct_module *m, const char *prefix
         for (int i = 0; i < n && c->ok; i++) {
             const ct_member_tensor *t = &items[i];
             if (!t->tensor || (kind == STATE && !t->persistent) || (kind != STATE && seen_tensor(c, t->tensor))) continue;
-            if (!collector_room(c, sizeof *c->tensors)) return;
+            if (!collector_room(c, (void **)&c->tensors, sizeof *c->tensors)) return;
             char *name = dotted(prefix, t->name);
             if (!name) return (void)(c->ok = false);
             c->tensors[c->n++] = (ct_named_tensor){name, t->tensor};
@@ -289,7 +289,7 @@ static bool seen_module(const collector *c, const ct_module *m) {
 }
 
 static void collect_modules(collector *c, const ct_module *m, const char *name) {
-    if (seen_module(c, m) || !collector_room(c, sizeof *c->modules)) return;
+    if (seen_module(c, m) || !collector_room(c, (void **)&c->modules, sizeof *c->modules)) return;
     c->modules[c->n++] = (ct_named_module){name, (ct_module *)m};
     for (int i = 0; i < m->n_children && c->ok; i++) {
         char *p = dotted(name, m->children[i].name);
