@@ -29,6 +29,17 @@ static int threads_for(const ct__pool2d_geom *g) {
         for (int64_t p = 0; p < (g)->planes; p++) BODY;                                        \
     } while (0)
 
+/* A public entry of a (src, dst) plane kernel pair: plane p of src starts p * SRC elements in,
+ * plane p of dst p * DST (in = ih * iw, out = oh * ow), f64 or f32 by dtype. */
+#define PLANE_OP(name, kernel, SRC, DST)                                                                  \
+    void name(const ct__pool2d_geom *g, ct_dtype dtype, const void *src, void *dst) {                    \
+        int64_t in = g->ih * g->iw, out = g->oh * g->ow;                                                  \
+        if (dtype == CT_F64)                                                                              \
+            FOR_PLANES(g, kernel##_f64(g, (const double *)src + p * SRC, (double *)dst + p * DST));       \
+        else                                                                                              \
+            FOR_PLANES(g, kernel##_f32(g, (const float *)src + p * SRC, (float *)dst + p * DST));         \
+    }
+
 static inline int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 static inline int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
 
@@ -140,21 +151,9 @@ static inline bool avg_window(const ct__pool2d_geom *g, int64_t i, int64_t j, in
 DEFINE_AVG_POOL(float, f32)
 DEFINE_AVG_POOL(double, f64)
 
-void ct__avg_pool2d_cpu(const ct__pool2d_geom *g, ct_dtype dtype, const void *x, void *y) {
-    int64_t in = g->ih * g->iw, out = g->oh * g->ow;
-    if (dtype == CT_F64)
-        FOR_PLANES(g, avg_plane_f64(g, (const double *)x + p * in, (double *)y + p * out));
-    else
-        FOR_PLANES(g, avg_plane_f32(g, (const float *)x + p * in, (float *)y + p * out));
-}
+PLANE_OP(ct__avg_pool2d_cpu, avg_plane, in, out)
 
-void ct__avg_pool2d_backward_cpu(const ct__pool2d_geom *g, ct_dtype dtype, const void *gy, void *gx) {
-    int64_t in = g->ih * g->iw, out = g->oh * g->ow;
-    if (dtype == CT_F64)
-        FOR_PLANES(g, avg_plane_backward_f64(g, (const double *)gy + p * out, (double *)gx + p * in));
-    else
-        FOR_PLANES(g, avg_plane_backward_f32(g, (const float *)gy + p * out, (float *)gx + p * in));
-}
+PLANE_OP(ct__avg_pool2d_backward_cpu, avg_plane_backward, out, in)
 
 /* ---- adaptive avg pool --------------------------------------------------------------------- */
 
@@ -196,18 +195,6 @@ static inline void adaptive_window(int64_t o, int64_t out, int64_t in, int64_t *
 DEFINE_ADAPTIVE_POOL(float, f32)
 DEFINE_ADAPTIVE_POOL(double, f64)
 
-void ct__adaptive_avg_pool2d_cpu(const ct__pool2d_geom *g, ct_dtype dtype, const void *x, void *y) {
-    int64_t in = g->ih * g->iw, out = g->oh * g->ow;
-    if (dtype == CT_F64)
-        FOR_PLANES(g, adaptive_plane_f64(g, (const double *)x + p * in, (double *)y + p * out));
-    else
-        FOR_PLANES(g, adaptive_plane_f32(g, (const float *)x + p * in, (float *)y + p * out));
-}
+PLANE_OP(ct__adaptive_avg_pool2d_cpu, adaptive_plane, in, out)
 
-void ct__adaptive_avg_pool2d_backward_cpu(const ct__pool2d_geom *g, ct_dtype dtype, const void *gy, void *gx) {
-    int64_t in = g->ih * g->iw, out = g->oh * g->ow;
-    if (dtype == CT_F64)
-        FOR_PLANES(g, adaptive_plane_backward_f64(g, (const double *)gy + p * out, (double *)gx + p * in));
-    else
-        FOR_PLANES(g, adaptive_plane_backward_f32(g, (const float *)gy + p * out, (float *)gx + p * in));
-}
+PLANE_OP(ct__adaptive_avg_pool2d_backward_cpu, adaptive_plane_backward, out, in)
