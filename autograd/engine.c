@@ -338,7 +338,7 @@ static ct_node *root_node(ct_tensor *out) {
 }
 
 /* Shared by backward and autograd_grad: roots[i] gets grads[i]; targets (may be NULL) are captured. */
-static bool engine_run_graph(const char *op, int n, ct_tensor *const *outs, ct_tensor *const *grads, bool retain_graph,
+static bool engine_run_graph(int n, ct_tensor *const *outs, ct_tensor *const *grads, bool retain_graph,
                              bool capture, int n_targets, ct_node *const *targets) {
     engine_run r = {.id = atomic_fetch_add(&run_ids, 1), .retain_graph = retain_graph, .capture = capture};
     ct_node *roots[n > 0 ? n : 1];
@@ -355,7 +355,6 @@ static bool engine_run_graph(const char *op, int n, ct_tensor *const *outs, ct_t
     }
     ok = ok && engine_execute(&r, roots, grads, n);
     ct_set_grad_enabled(prev);
-    (void)op;
     for (int i = 0; i < made; i++) ct_release(roots[i]);
     finish(&r);
     return ok;
@@ -375,7 +374,7 @@ bool ct_backward_opt(const ct_tensor *root, ct_backward_opts opts) {
     bool ok;
     ct_scope_begin();
     ct_tensor *g = root_gradient("backward", 0, root, opts.gradient);
-    ok = g && engine_run_graph("backward", 1, (ct_tensor *const[]){(ct_tensor *)root}, &g, opts.retain_graph, false, 0, NULL);
+    ok = g && engine_run_graph(1, (ct_tensor *const[]){(ct_tensor *)root}, &g, opts.retain_graph, false, 0, NULL);
     ct_scope_end();
     return ok;
 }
@@ -413,7 +412,7 @@ ct_tensor_list ct_autograd_grad_opt(ct_tensor_list outputs, ct_tensor_list input
     ct_tensor *grads[outputs.n];
     for (int i = 0; ok && i < outputs.n; i++)
         ok = (grads[i] = root_gradient(op, i, outputs.items[i], grad_outputs.n ? grad_outputs.items[i] : NULL)) != NULL;
-    ok = ok && engine_run_graph(op, outputs.n, outputs.items, grads, opts.retain_graph, true, inputs.n, targets);
+    ok = ok && engine_run_graph(outputs.n, outputs.items, grads, opts.retain_graph, true, inputs.n, targets);
     ct_scope_end();
     /* Collect what the targets captured; ends the targets' run state either way. */
     for (int i = 0; i < inputs.n; i++) {
