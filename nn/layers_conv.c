@@ -140,27 +140,24 @@ static ct_tensor *adaptive_avg_pool_forward(ct_module *m, ct_tensor *x) {
     return ct_adaptive_avg_pool2d(x, out);
 }
 
-static void max_pool_repr(const ct_module *m, char *buf, size_t size) {
-    const pool_state *s = m->state;
+/* "kernel_size=2, stride=2, padding=0": what both pooling reprs start with. */
+static int put_window(char *buf, size_t size, const pool_state *s) {
     int k = snprintf(buf, size, "kernel_size=");
     k += put_size(buf + k, size - (size_t)k, s->kernel_size);
     k += snprintf(buf + k, size - (size_t)k, ", stride=");
     k += put_size(buf + k, size - (size_t)k, s->stride.ndim ? s->stride : s->kernel_size);
     k += snprintf(buf + k, size - (size_t)k, ", padding=");
-    k += put_size(buf + k, size - (size_t)k, s->padding);
+    return k + put_size(buf + k, size - (size_t)k, s->padding);
+}
+
+static void max_pool_repr(const ct_module *m, char *buf, size_t size) {
+    const pool_state *s = m->state;
+    int k = put_window(buf, size, s);
     k += snprintf(buf + k, size - (size_t)k, ", dilation=");
     k += put_size(buf + k, size - (size_t)k, s->dilation);
     snprintf(buf + k, size - (size_t)k, ", ceil_mode=%s", s->ceil_mode ? "True" : "False");
 }
-static void avg_pool_repr(const ct_module *m, char *buf, size_t size) {
-    const pool_state *s = m->state;
-    int k = snprintf(buf, size, "kernel_size=");
-    k += put_size(buf + k, size - (size_t)k, s->kernel_size);
-    k += snprintf(buf + k, size - (size_t)k, ", stride=");
-    k += put_size(buf + k, size - (size_t)k, s->stride.ndim ? s->stride : s->kernel_size);
-    k += snprintf(buf + k, size - (size_t)k, ", padding=");
-    put_size(buf + k, size - (size_t)k, s->padding);
-}
+static void avg_pool_repr(const ct_module *m, char *buf, size_t size) { put_window(buf, size, m->state); }
 static void adaptive_repr(const ct_module *m, char *buf, size_t size) {
     int k = snprintf(buf, size, "output_size=");
     put_size(buf + k, size - (size_t)k, ((const pool_state *)m->state)->output_size);
