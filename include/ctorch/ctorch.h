@@ -4,6 +4,7 @@
 
 #include "ctorch/core.h"
 #include "ctorch/tensor.h"
+#include "ctorch/cuda.h"
 #include "ctorch/autograd.h"
 #include "ctorch/nn_functional.h"
 #include "ctorch/serialize.h"

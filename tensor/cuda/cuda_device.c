@@ -1,6 +1,7 @@
 /* The CUDA memory backend: device count, allocation and copies through the CUDA runtime.
  * Plain cudaMalloc for now; issue 6 replaces it with the caching allocator. */
 #include "../device_impl.h"
+#include "cuda_impl.h"
 
 #include <cuda_runtime.h>
 
@@ -57,3 +58,31 @@ static void cuda_synchronize(int index) {
 const ct_device_backend ct__cuda_device_backend = {
     "cuda", cuda_device_count, cuda_alloc, cuda_free, cuda_copy, cuda_synchronize,
 };
+
+/* ---- the shared runtime of cuda_impl.h (the legacy default stream until streams arrive) ---- */
+
+cudaStream_t ct__cuda_stream(int device) {
+    (void)cudaSetDevice(device);
+    return (cudaStream_t)0;
+}
+
+bool ct__cuda_check(const char *op, int device, cudaError_t e) {
+    if (e == cudaSuccess) return true;
+    (void)cudaGetLastError();
+    ct_error(e == cudaErrorMemoryAllocation ? CT_ERR_OOM : CT_ERR_DEVICE, "%s: CUDA error on cuda:%d: %s", op, device,
+             cudaGetErrorString(e));
+    return false;
+}
+
+void *ct__cuda_alloc(size_t nbytes, int device) { return cuda_alloc(nbytes, device); }
+
+void ct__cuda_free(void *ptr, int device) { cuda_free(ptr, device); }
+
+int ct__cuda_sm_count(int device) {
+    int n = 0;
+    if (cudaDeviceGetAttribute(&n, cudaDevAttrMultiProcessorCount, device) != cudaSuccess) {
+        (void)cudaGetLastError();
+        n = 1;
+    }
+    return n;
+}
