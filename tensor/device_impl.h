@@ -23,6 +23,10 @@ bool ct__check_device(const char *op, ct_device device);
 
 #ifdef CT_HAVE_CUDA
 extern const ct_device_backend ct__cuda_device_backend;
+/* A CPU storage of page-locked host memory (cudaHostAlloc), so copies to the GPU can be async. */
+ct_storage *ct__cuda_pinned_storage_new(size_t nbytes);
+/* Whether a CPU pointer is page-locked memory CUDA knows about. */
+bool ct__cuda_is_pinned(const void *ptr);
 #endif
 
 #endif /* CTORCH_DEVICE_IMPL_H */

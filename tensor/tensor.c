@@ -61,6 +61,14 @@ static ct_tensor *tensor_alloc(ct_storage *storage, const int64_t *shape, const 
     return ct_scope_own(tensor_alloc_unscoped(storage, shape, stride, ndim, offset, dtype));
 }
 
+ct_tensor *ct__tensor_from_storage(ct_storage *s, const int64_t *shape, int ndim, ct_dtype dtype) {
+    int64_t stride[CT_MAX_DIMS];
+    ct__contiguous_strides(shape, ndim, stride);
+    ct_tensor *t = tensor_alloc(s, shape, stride, ndim, 0, dtype);
+    if (!t) ct__storage_release(s);
+    return t;
+}
+
 ct_tensor *ct__tensor_new(const int64_t *shape, int ndim, ct_dtype dtype, ct_device device) {
     int64_t numel = 1;
     for (int i = 0; i < ndim; i++) {

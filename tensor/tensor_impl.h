@@ -55,6 +55,9 @@ void ct__storage_release(ct_storage *s);
 /* ---- tensors (tensor.c) ---- */
 /* A new contiguous tensor with uninitialised data, owned by the innermost scope. */
 ct_tensor *ct__tensor_new(const int64_t *shape, int ndim, ct_dtype dtype, ct_device device);
+/* A new contiguous tensor over storage s (whose reference it takes over), owned by the innermost
+ * scope; s is released on failure. s->nbytes must cover the shape. */
+ct_tensor *ct__tensor_from_storage(ct_storage *s, const int64_t *shape, int ndim, ct_dtype dtype);
 /* A new view of base's storage, owned by the innermost scope. */
 ct_tensor *ct__tensor_view(const ct_tensor *base, const int64_t *shape, const int64_t *stride, int ndim,
                            int64_t offset);

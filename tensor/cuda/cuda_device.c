@@ -4,6 +4,7 @@
 #include "cuda_impl.h"
 
 #include <cuda_runtime.h>
+#include <stdlib.h>
 
 static int cuda_device_count(void) {
     /* Probed once: cudaGetDeviceCount initialises the driver, which is slow and fails the same
@@ -85,4 +86,38 @@ int ct__cuda_sm_count(int device) {
         n = 1;
     }
     return n;
+}
+
+/* ---- page-locked host memory ---- */
+
+static void free_pinned(ct_storage *s) {
+    if (s->data) cudaFreeHost(s->data);
+}
+
+ct_storage *ct__cuda_pinned_storage_new(size_t nbytes) {
+    ct_storage *s = malloc(sizeof *s);
+    if (!s) return ct_error(CT_ERR_OOM, "CPU out of memory allocating a storage header");
+    s->data = NULL;
+    cudaError_t e = nbytes ? cudaHostAlloc(&s->data, nbytes, cudaHostAllocDefault) : cudaSuccess;
+    if (e != cudaSuccess) {
+        free(s);
+        (void)cudaGetLastError();
+        return ct_error(CT_ERR_OOM, "pin_memory: could not allocate %zu bytes of page-locked host memory (%s)", nbytes,
+                        cudaGetErrorString(e));
+    }
+    atomic_init(&s->refcount, 1);
+    atomic_init(&s->version, 0);
+    s->nbytes = nbytes;
+    s->device = CT_CPU;
+    s->free_data = free_pinned;
+    return s;
+}
+
+bool ct__cuda_is_pinned(const void *ptr) {
+    struct cudaPointerAttributes a;
+    if (!ptr || cudaPointerGetAttributes(&a, ptr) != cudaSuccess) {
+        (void)cudaGetLastError();
+        return false;
+    }
+    return a.type == cudaMemoryTypeHost;
 }
