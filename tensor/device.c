@@ -2,6 +2,8 @@
 #include "cpu/host_cache.h"
 #include "device_impl.h"
 
+#include "ctorch/cuda.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,4 +93,7 @@ bool ct__check_device(const char *op, ct_device device) {
 }
 
 void ct__backends_init(void) { (void)ct_cuda_device_count(); }
-void ct__backends_shutdown(void) { ct__host_cache_empty(); }
+void ct__backends_shutdown(void) {
+    ct__host_cache_empty();
+    ct_cuda_empty_cache();
+}

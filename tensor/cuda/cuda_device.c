@@ -1,7 +1,7 @@
-/* The CUDA memory backend: device count, allocation and copies through the CUDA runtime.
- * Plain cudaMalloc for now; issue 6 replaces it with the caching allocator. */
+/* The CUDA memory backend: device count, storage memory, copies, pinned host storages. */
 #include "../device_impl.h"
 #include "cuda_impl.h"
+#include "runtime_impl.h"
 
 #include <cuda_runtime.h>
 #include <stdlib.h>
@@ -17,76 +17,63 @@ static int cuda_device_count(void) {
             count = 0;
             (void)cudaGetLastError(); /* clear the sticky "no device" error */
         }
+        if (count > CT__CUDA_MAX_DEVICES) count = CT__CUDA_MAX_DEVICES; /* the runtime's per-device arrays */
         cached = n = count;
     }
     return n;
 }
 
-static void *cuda_alloc(size_t nbytes, int index) {
-    void *p = NULL;
-    cudaError_t e = cudaSetDevice(index);
-    if (e == cudaSuccess) e = cudaMalloc(&p, nbytes);
+/* Storage memory comes from the caching allocator (cuda_allocator.c), on the current stream. */
+static void *cuda_alloc(size_t nbytes, int index) { return ct__cuda_alloc(nbytes, index); }
+
+static void cuda_free(void *ptr, int index) { ct__cuda_free(ptr, index); }
+
+/* Copies are queued on the current stream of the GPU side, ordered after the ops that wrote the
+ * source there:
+ * - host -> device returns without waiting. From pinned memory the DMA runs asynchronously, so
+ *   the host buffer must not be written before the stream has passed the copy (as with
+ *   PyTorch's non_blocking=True; the tensors owning pinned buffers keep them alive, and
+ *   cudaFreeHost waits for the device). From pageable memory CUDA stages the data before
+ *   cudaMemcpyAsync returns, so the source may change right after.
+ * - device -> host waits for the stream: the caller reads the host memory next.
+ * - device -> device on one GPU stays queued; between two GPUs the source's stream is finished
+ *   first, then the peer copy is queued on the destination's stream. */
+static bool cuda_copy(void *dst, ct_device dd, const void *src, ct_device sd, size_t n) {
+    cudaError_t e;
+    int device;
+    if (sd.type != CT_DEVICE_CUDA) {
+        device = dd.index;
+        e = cudaMemcpyAsync(dst, src, n, cudaMemcpyHostToDevice, ct__cuda_stream(device));
+    } else if (dd.type != CT_DEVICE_CUDA) {
+        device = sd.index;
+        cudaStream_t stream = ct__cuda_stream(device);
+        e = cudaMemcpyAsync(dst, src, n, cudaMemcpyDeviceToHost, stream);
+        if (e == cudaSuccess) e = cudaStreamSynchronize(stream);
+    } else if (sd.index == dd.index) {
+        device = dd.index;
+        e = cudaMemcpyAsync(dst, src, n, cudaMemcpyDeviceToDevice, ct__cuda_stream(device));
+    } else {
+        device = sd.index;
+        e = cudaStreamSynchronize(ct__cuda_stream(sd.index));
+        if (e == cudaSuccess) {
+            device = dd.index;
+            e = cudaMemcpyPeerAsync(dst, dd.index, src, sd.index, n, ct__cuda_stream(dd.index));
+        }
+    }
     if (e != cudaSuccess) {
         (void)cudaGetLastError();
-        return ct_error(e == cudaErrorMemoryAllocation ? CT_ERR_OOM : CT_ERR_DEVICE,
-                        "CUDA out of memory or error on cuda:%d: tried to allocate %zu bytes (%s)", index, nbytes,
-                        cudaGetErrorString(e));
-    }
-    return p;
-}
-
-static void cuda_free(void *ptr, int index) {
-    if (cudaSetDevice(index) == cudaSuccess) cudaFree(ptr);
-}
-
-static bool cuda_copy(void *dst, ct_device dd, const void *src, ct_device sd, size_t n) {
-    enum cudaMemcpyKind kind = dd.type == CT_DEVICE_CUDA
-                                   ? (sd.type == CT_DEVICE_CUDA ? cudaMemcpyDeviceToDevice : cudaMemcpyHostToDevice)
-                                   : cudaMemcpyDeviceToHost;
-    cudaError_t e = cudaMemcpy(dst, src, n, kind);
-    if (e != cudaSuccess) {
-        ct_error(CT_ERR_DEVICE, "CUDA copy of %zu bytes from %s to %s failed: %s", n, ct_device_name(sd),
-                 ct_device_name(dd), cudaGetErrorString(e));
+        ct_error(CT_ERR_DEVICE, "CUDA copy of %zu bytes from %s to %s failed on cuda:%d: %s", n, ct_device_name(sd),
+                 ct_device_name(dd), device, cudaGetErrorString(e));
         return false;
     }
     return true;
 }
 
-static void cuda_synchronize(int index) {
-    if (cudaSetDevice(index) == cudaSuccess) cudaDeviceSynchronize();
-}
+static void cuda_synchronize(int index) { (void)ct__cuda_device_synchronize(index); }
 
 const ct_device_backend ct__cuda_device_backend = {
     "cuda", cuda_device_count, cuda_alloc, cuda_free, cuda_copy, cuda_synchronize,
 };
-
-/* ---- the shared runtime of cuda_impl.h (the legacy default stream until streams arrive) ---- */
-
-cudaStream_t ct__cuda_stream(int device) {
-    (void)cudaSetDevice(device);
-    return (cudaStream_t)0;
-}
-
-bool ct__cuda_check(const char *op, int device, cudaError_t e) {
-    if (e == cudaSuccess) return true;
-    (void)cudaGetLastError();
-    ct_error(e == cudaErrorMemoryAllocation ? CT_ERR_OOM : CT_ERR_DEVICE, "%s: CUDA error on cuda:%d: %s", op, device,
-             cudaGetErrorString(e));
-    return false;
-}
-
-void *ct__cuda_alloc(size_t nbytes, int device) { return cuda_alloc(nbytes, device); }
-
-void ct__cuda_free(void *ptr, int device) { cuda_free(ptr, device); }
-
-int ct__cuda_sm_count(int device) {
-    int n = 0;
-    if (cudaDeviceGetAttribute(&n, cudaDevAttrMultiProcessorCount, device) != cudaSuccess) {
-        (void)cudaGetLastError();
-        n = 1;
-    }
-    return n;
-}
 
 /* ---- page-locked host memory ---- */
 
