@@ -63,7 +63,7 @@ static void check_no_overlap(slot *live, int n) {
         }
 }
 
-/* A training loop's pattern: the same random sequence of allocations and frees (about 1000
+/* A training loop's pattern: the same random sequence of allocations and frees (at least 1000
  * allocations of 1 B..64 MiB, at most 32 live), repeated 10 times. After the first pass has
  * warmed the cache, no pass may reserve more or call cudaMalloc again. */
 static void allocator_stress_reuses_memory(void **state) {
@@ -95,7 +95,7 @@ static void allocator_stress_reuses_memory(void **state) {
             assert_int_equal(s.num_cuda_mallocs, mallocs_after_warmup);
         }
     }
-    assert_true(allocs >= 9000);
+    assert_true(allocs >= PASSES * OPS / 2); /* every free follows an allocation */
     assert_true(ct_ok());
 }
 
