@@ -1,6 +1,9 @@
 /* copy_, clone, contiguous, to(dtype), to(device): every data movement goes through here. */
 #include "cpu/copy_cpu.h"
 #include "device_impl.h"
+#ifdef CT_HAVE_CUDA
+#include "cuda/cuda_glue.h"
+#endif
 
 #include <string.h>
 
@@ -29,31 +32,27 @@ bool ct__copy_into(const char *op, ct_tensor *dst, const ct_tensor *src) {
         const ct_device_backend *b = ct__device_backend(dd.type != CT_DEVICE_CPU ? dd : sd);
         return n == 0 || b->copy(ct__data(dst), dd, ct__data(src), sd, n);
     }
-    /* Otherwise stage through the CPU: bring src over densely, convert there, send it back. */
-    if (sd.type != CT_DEVICE_CPU && !ct__is_contiguous(src)) {
-        ct_error(CT_ERR_UNSUPPORTED, "%s: strided copies on %s are not implemented yet", op, ct_device_name(sd));
+#ifdef CT_HAVE_CUDA
+    /* Within one GPU: the strided conversion kernel. */
+    if (ct_device_equal(dd, sd)) return ct__cuda_copy_tensors(op, dst, src);
+#endif
+    if (ct_device_equal(dd, sd)) {
+        ct_error(CT_ERR_UNSUPPORTED, "%s: copies on %s are not implemented", op, ct_device_name(dd));
         return false;
     }
+    /* Across devices: make src dense on its own device, move its bytes to a same-shaped tensor on
+     * dst's device (straight into dst when that is dense of the same dtype), then let dst's device
+     * convert and scatter it into dst's layout. */
     bool ok = false;
     CT_SCOPE {
-        ct_tensor *host_src = (ct_tensor *)src;
-        if (sd.type != CT_DEVICE_CPU) {
-            host_src = ct__tensor_new(src->shape, src->ndim, src->dtype, CT_CPU);
-            if (!host_src || !ct__copy_into(op, host_src, src)) break;
-        }
-        if (dd.type == CT_DEVICE_CPU) {
-            ct__cpu_copy(dst, host_src);
-            ok = true;
+        const ct_tensor *dense = ct__contiguous_as(src, src->dtype);
+        if (!dense) break;
+        if (dst->dtype == src->dtype && same_layout_dense(dst, dense)) {
+            ok = ct__copy_into(op, dst, dense);
             break;
         }
-        if (!ct__is_contiguous(dst)) {
-            ct_error(CT_ERR_UNSUPPORTED, "%s: strided copies on %s are not implemented yet", op, ct_device_name(dd));
-            break;
-        }
-        ct_tensor *staged = ct__tensor_new(dst->shape, dst->ndim, dst->dtype, CT_CPU);
-        if (!staged) break;
-        ct__cpu_copy(staged, host_src);
-        ok = ct__copy_into(op, dst, staged);
+        ct_tensor *moved = ct__tensor_new(src->shape, src->ndim, src->dtype, dd);
+        ok = moved && ct__copy_into(op, moved, dense) && ct__copy_into(op, dst, moved);
     }
     return ok;
 }

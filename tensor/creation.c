@@ -40,11 +40,11 @@ static bool fill(const char *op, ct_tensor *t, double value) {
     }
 #endif
     if (!ct__is_cpu(t)) {
-        /* Fill a dense host copy and send it: correct everywhere, and CUDA gets a kernel in issue 6. */
+        /* Strided: one filled device element, broadcast into t's layout by the copy kernel. */
         bool ok = false;
         CT_SCOPE {
-            ct_tensor *host = ct__tensor_new(t->shape, t->ndim, t->dtype, CT_CPU);
-            if (host && fill(op, host, value)) ok = ct__copy_into(op, t, host);
+            ct_tensor *one = ct__tensor_new(t->shape, 0, t->dtype, ct__device(t)); /* 0-d */
+            if (one && fill(op, one, value)) ok = ct__copy_into(op, t, one);
         }
         return ok;
     }

@@ -3,6 +3,7 @@
  * _dropout_impl makes it). The draws come from ct_rand_like, so the noise depends only on the seed
  * and the generator's offset, never on the thread count. nn/dropout.c multiplies x by it. */
 #include "iter_impl.h"
+#include "random_impl.h"
 
 #define THRESHOLD(T)                                                                                       \
     do {                                                                                                   \
@@ -14,6 +15,14 @@
 
 ct_tensor *ct__dropout_noise(const ct_tensor *x, double p) {
     if (!CT__CHECK("dropout", x)) return NULL;
+#ifdef CT_HAVE_CUDA
+    if (ct__device(x).type == CT_DEVICE_CUDA) { /* draw and threshold in one pass, same values as below */
+        ct_tensor *noise = ct__tensor_new(x->shape, x->ndim, x->dtype, ct__device(x));
+        int64_t n = ct__numel(x->shape, x->ndim);
+        if (noise && n > 0 && !ct__cuda_dropout_noise_into(noise, p, ct__philox_reserve(ct__device(x), n))) return NULL;
+        return noise;
+    }
+#endif
     if (!ct__is_cpu(x)) return ct__no_kernel("dropout", ct__device(x));
     ct_dtype cdt = x->dtype == CT_F64 ? CT_F64 : CT_F32;
     ct_tensor *out = NULL;

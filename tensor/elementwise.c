@@ -11,8 +11,28 @@
 
 static const ct_ew_kernels *kernels(const char *op, const ct_tensor *t) {
     if (ct__is_cpu(t)) return &ct__ew_cpu_kernels;
+#ifdef CT_HAVE_CUDA
+    if (ct__device(t).type == CT_DEVICE_CUDA) return &ct__ew_cuda_kernels;
+#endif
     ct__no_kernel(op, ct__device(t));
     return NULL;
+}
+
+/* A CPU 0-d tensor (a Python number's stand-in) may join tensors of another device, as in
+ * PyTorch; its one value travels to the kernel by value (ct_ew_params.host_scalars). */
+static bool is_host_scalar(const ct_tensor *t, ct_device out) {
+    return ct__is_cpu(t) && t->ndim == 0 && out.type != CT_DEVICE_CPU;
+}
+
+/* The device of a binary op: b's when a is a CPU 0-d tensor next to a device tensor, else a's;
+ * any other mix of devices is an error. */
+static bool binary_device(const char *op, const ct_tensor *a, const ct_tensor *b, ct_device *device) {
+    ct_device da = ct__device(a), db = ct__device(b);
+    *device = da;
+    if (ct_device_equal(da, db)) return true;
+    if (is_host_scalar(a, db)) return *device = db, true;
+    if (is_host_scalar(b, da)) return true;
+    return ct__check_same_device(op, 2, (const ct_tensor *const[]){a, b});
 }
 
 /* PyTorch's canCast: no floating -> integral, no non-bool -> bool. */
@@ -59,8 +79,9 @@ static bool check_alpha(const char *op, ct_dtype dtype, double alpha) {
 
 /* A one-element CPU input of another dtype (typically a Python-number stand-in) is converted
  * into `slot` and read with stride 0: no allocation for x * ct_scalar(0.5). */
-static bool scalar_slot(const ct_tensor *t, ct_dtype cdt, double *slot) {
+static bool scalar_slot(const ct_tensor *t, ct_dtype cdt, double *slot, ct_device out) {
     if (!ct__is_cpu(t) || ct__numel(t->shape, t->ndim) != 1) return false;
+    if (out.type != CT_DEVICE_CPU && t->ndim != 0) return false;
     ct__store_f64(slot, cdt, ct__load_f64(ct__data(t), t->dtype));
     return true;
 }
@@ -71,16 +92,19 @@ static bool run_binary(const char *name, const ct_ew_kernels *k, ct_ew_binary op
     const ct_tensor *in[2] = {a, b};
     double slot[2];
     bool in_slot[2] = {false, false}, scoped = false, ok = false;
+    ct_device dev = ct__device(out);
     for (int i = 0; i < 2; i++) {
-        if (in[i]->dtype == cdt) continue;
-        in_slot[i] = scalar_slot(in[i], cdt, &slot[i]);
+        if (in[i]->dtype == cdt && !is_host_scalar(in[i], dev)) continue;
+        in_slot[i] = scalar_slot(in[i], cdt, &slot[i], dev);
         if (in_slot[i]) continue;
         if (!scoped) ct_scope_begin(), scoped = true;
         in[i] = ct__contiguous_as(in[i], cdt);
         if (!in[i]) goto done;
     }
-    ct_ew_params p = {.alpha = alpha};
+    ct_ew_params p = {.alpha = alpha, .device = dev.index};
     atomic_init(&p.zero_division, 0);
+    for (int i = 0; i < 2; i++)
+        if (in_slot[i] && dev.type != CT_DEVICE_CPU) p.host_scalars |= 1u << (i + 1);
     ct_iter it;
     ct_shape shape = {.ndim = out->ndim};
     memcpy(shape.d, out->shape, (size_t)out->ndim * sizeof *shape.d);
@@ -102,6 +126,8 @@ static bool run_binary(const char *name, const ct_ew_kernels *k, ct_ew_binary op
     }
     if (!k->binary(op, cdt, &it, &p)) {
         ct_error(CT_ERR_DTYPE, "%s: \"%s\" not implemented for '%s'", name, binary_kernel_names[op], ct__torch_type_name(cdt));
+    } else if (p.failed) {
+        /* the device error is recorded */
     } else if (atomic_load(&p.zero_division)) {
         ct_error(CT_ERR_ARG, "%s: ZeroDivisionError", name);
     } else {
@@ -116,12 +142,13 @@ static ct_tensor *binary(const char *name, ct_ew_binary op, const ct_tensor *a, 
     if (!CT__CHECK(name, a, b)) return NULL;
     const ct_tensor *const ops[2] = {a, b};
     ct_shape shape;
-    if (!ct__check_same_device(name, 2, ops) || !ct__broadcast_shape(name, 2, ops, &shape)) return NULL;
-    const ct_ew_kernels *k = kernels(name, a);
+    ct_device device;
+    if (!binary_device(name, a, b, &device) || !ct__broadcast_shape(name, 2, ops, &shape)) return NULL;
+    const ct_ew_kernels *k = kernels(name, ct_device_equal(device, ct__device(a)) ? a : b);
     if (!k) return NULL;
     ct_dtype cdt = binary_compute_dtype(op, a, b);
     if (op == CT_EW_ADD && !check_alpha(name, cdt, alpha)) return NULL;
-    ct_tensor *out = ct__tensor_new(shape.d, shape.ndim, op >= CT_EW_EQ ? CT_BOOL : cdt, ct__device(a));
+    ct_tensor *out = ct__tensor_new(shape.d, shape.ndim, op >= CT_EW_EQ ? CT_BOOL : cdt, device);
     if (!out || !run_binary(name, k, op, cdt, out, a, b, alpha)) return NULL;
     return out;
 }
@@ -130,7 +157,12 @@ static ct_tensor *binary_inplace(const char *name, ct_ew_binary op, ct_tensor *a
     if (!CT__CHECK(name, a, b)) return NULL;
     const ct_tensor *const ops[2] = {a, b};
     ct_shape shape;
-    if (!ct__check_same_device(name, 2, ops) || !ct__broadcast_shape(name, 2, ops, &shape)) return NULL;
+    ct_device device;
+    if (!binary_device(name, a, b, &device) || !ct__broadcast_shape(name, 2, ops, &shape)) return NULL;
+    if (!ct_device_equal(device, ct__device(a))) { /* the output cannot move: only b may be a host scalar */
+        ct__check_same_device(name, 2, ops);
+        return NULL;
+    }
     if (!check_inplace_shape(name, &shape, a) || !ct__check_writable(name, a)) return NULL;
     const ct_ew_kernels *k = kernels(name, a);
     if (!k) return NULL;
@@ -233,7 +265,7 @@ static ct_tensor *with_scalar(const char *name, ct_ew_binary op, const ct_tensor
     if (!CT__CHECK(name, a)) return NULL;
     ct_dtype dt = ct_dtype_is_floating(a->dtype) ? a->dtype : ct_get_default_dtype();
     ct_scope_begin();
-    ct_tensor *st = ct_scalar_tensor(s, .dtype = dt, .device = ct__device(a));
+    ct_tensor *st = ct_scalar_tensor(s, .dtype = dt); /* on the CPU: passed by value to devices */
     ct_tensor *r = st ? (scalar_first ? binary(name, op, st, a, alpha) : binary(name, op, a, st, alpha)) : NULL;
     ct_keep(r);
     ct_scope_end();
@@ -255,7 +287,7 @@ static ct_tensor *with_scalar_inplace(const char *name, ct_ew_binary op, ct_tens
                   : ct_dtype_is_integral(a->dtype) && is_integral_value(s) ? a->dtype
                                                                              : ct_get_default_dtype();
     ct_scope_begin();
-    ct_tensor *st = ct_scalar_tensor(s, .dtype = dt, .device = ct__device(a));
+    ct_tensor *st = ct_scalar_tensor(s, .dtype = dt);
     ct_tensor *r = st ? binary_inplace(name, op, a, st, 1) : NULL;
     ct_scope_end();
     return r;
@@ -289,14 +321,15 @@ static bool run_unary(const char *name, const ct_ew_kernels *k, ct_ew_unary op, 
         t = ct__contiguous_as(t, cdt);
         if (!t) goto done;
     }
-    ct_ew_params p = {.p0 = up.p0, .p1 = up.p1, .p2 = up.p2};
+    ct_ew_params p = {.p0 = up.p0, .p1 = up.p1, .p2 = up.p2, .device = ct__device(out).index};
     atomic_init(&p.zero_division, 0);
     ct_iter it;
     ct_shape shape = {.ndim = out->ndim};
     memcpy(shape.d, out->shape, (size_t)out->ndim * sizeof *shape.d);
     ct_iter_init(&it, 2, (const ct_tensor *const[]){out, t}, &shape);
     ok = k->unary(op, cdt, &it, &p);
-    if (!ok) ct_error(CT_ERR_DTYPE, "%s: \"%s\" not implemented for '%s'", name, unary_kernel_names[op], ct__torch_type_name(cdt));
+    if (p.failed) ok = false; /* the device error is recorded */
+    else if (!ok) ct_error(CT_ERR_DTYPE, "%s: \"%s\" not implemented for '%s'", name, unary_kernel_names[op], ct__torch_type_name(cdt));
 done:
     if (convert) ct_scope_end();
     return ok;
@@ -524,7 +557,7 @@ ct_tensor *ct__where(const ct_tensor *cond, const ct_tensor *a, const ct_tensor 
     if (ok) {
         ct_iter it;
         ct_iter_init(&it, 4, (const ct_tensor *const[]){out, cond, a, b}, &shape);
-        k->where(&it, ct_dtype_size(dt));
+        ok = k->where(&it, ct_dtype_size(dt), ct__device(out).index);
     }
     if (convert) ct_scope_end();
     return ok ? out : NULL;
@@ -539,8 +572,7 @@ static bool fill_where(const ct_ew_kernels *k, ct_tensor *t, const ct_tensor *ma
         ct_shape shape = ct_shape_of(t);
         ct_iter it; /* out and the "else" operand are t itself, element for element */
         ct_iter_init(&it, 4, (const ct_tensor *const[]){t, mask, v, t}, &shape);
-        k->where(&it, ct_dtype_size(t->dtype));
-        ok = true;
+        ok = k->where(&it, ct_dtype_size(t->dtype), ct__device(t).index);
     }
     return ok;
 }

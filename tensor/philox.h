@@ -13,6 +13,13 @@
 #include <math.h>
 #include <stdint.h>
 
+/* Host and device code alike (random_cuda.cu includes this header). */
+#ifdef __CUDACC__
+#define CT_PHILOX_FN static inline __host__ __device__
+#else
+#define CT_PHILOX_FN static inline
+#endif
+
 #define CT_PHILOX_M0 0xD2511F53u
 #define CT_PHILOX_M1 0xCD9E8D57u
 #define CT_PHILOX_W0 0x9E3779B9u /* golden ratio: key schedule (Weyl sequence) */
@@ -23,7 +30,7 @@ typedef struct ct_philox4 {
 } ct_philox4;
 
 /* Ten rounds of the Philox-4x32 bijection of ctr under key. */
-static inline ct_philox4 ct_philox4x32_10(const uint32_t ctr_in[4], const uint32_t key_in[2]) {
+CT_PHILOX_FN ct_philox4 ct_philox4x32_10(const uint32_t ctr_in[4], const uint32_t key_in[2]) {
     uint32_t c0 = ctr_in[0], c1 = ctr_in[1], c2 = ctr_in[2], c3 = ctr_in[3];
     uint32_t k0 = key_in[0], k1 = key_in[1];
     for (int r = 0; r < 10; r++) {
@@ -36,37 +43,38 @@ static inline ct_philox4 ct_philox4x32_10(const uint32_t ctr_in[4], const uint32
         k0 += CT_PHILOX_W0;
         k1 += CT_PHILOX_W1;
     }
-    return (ct_philox4){{c0, c1, c2, c3}};
+    ct_philox4 out = {{c0, c1, c2, c3}};
+    return out;
 }
 
 /* The 4 words of counter block `block`, sub-stream `stream`, for a 64-bit seed. */
-static inline ct_philox4 ct_philox_block(uint64_t seed, uint64_t block, uint32_t stream, uint32_t tag) {
+CT_PHILOX_FN ct_philox4 ct_philox_block(uint64_t seed, uint64_t block, uint32_t stream, uint32_t tag) {
     uint32_t key[2] = {(uint32_t)seed, (uint32_t)(seed >> 32)};
     uint32_t ctr[4] = {(uint32_t)block, (uint32_t)(block >> 32), stream, tag};
     return ct_philox4x32_10(ctr, key);
 }
 
 /* U[0, 1) with 24 random bits: exactly representable in float, never 1. */
-static inline float ct_philox_u01f(uint32_t x) { return (float)(x >> 8) * 0x1p-24f; }
+CT_PHILOX_FN float ct_philox_u01f(uint32_t x) { return (float)(x >> 8) * 0x1p-24f; }
 /* U[0, 1) with 53 random bits from two words. */
-static inline double ct_philox_u01d(uint32_t hi, uint32_t lo) {
+CT_PHILOX_FN double ct_philox_u01d(uint32_t hi, uint32_t lo) {
     uint64_t x = ((uint64_t)hi << 32 | lo) >> 11;
     return (double)x * 0x1p-53;
 }
 /* U(0, 1]: safe for log(). */
-static inline float ct_philox_u01f_open0(uint32_t x) { return ((float)(x >> 8) + 1.0f) * 0x1p-24f; }
-static inline double ct_philox_u01d_open0(uint32_t hi, uint32_t lo) {
+CT_PHILOX_FN float ct_philox_u01f_open0(uint32_t x) { return ((float)(x >> 8) + 1.0f) * 0x1p-24f; }
+CT_PHILOX_FN double ct_philox_u01d_open0(uint32_t hi, uint32_t lo) {
     uint64_t x = ((uint64_t)hi << 32 | lo) >> 11;
     return ((double)x + 1.0) * 0x1p-53;
 }
 
 /* Box-Muller, cosine branch only: one N(0, 1) per element from u1 in (0, 1] and u2 in [0, 1), so
  * each element is a function of its own words alone. */
-static inline float ct_philox_normalf(uint32_t w0, uint32_t w1) {
+CT_PHILOX_FN float ct_philox_normalf(uint32_t w0, uint32_t w1) {
     float u1 = ct_philox_u01f_open0(w0), u2 = ct_philox_u01f(w1);
     return sqrtf(-2.0f * logf(u1)) * cosf(6.28318530717958647692f * u2);
 }
-static inline double ct_philox_normald(uint32_t w0, uint32_t w1, uint32_t w2, uint32_t w3) {
+CT_PHILOX_FN double ct_philox_normald(uint32_t w0, uint32_t w1, uint32_t w2, uint32_t w3) {
     double u1 = ct_philox_u01d_open0(w0, w1), u2 = ct_philox_u01d(w2, w3);
     return sqrt(-2.0 * log(u1)) * cos(6.283185307179586476925 * u2);
 }

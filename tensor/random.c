@@ -20,7 +20,7 @@ static pthread_mutex_t generators_lock = PTHREAD_MUTEX_INITIALIZER;
 static int generator_index(ct_device device) { return device.type == CT_DEVICE_CPU ? 0 : 1 + device.index; }
 
 /* Reserves the counter blocks for n elements on device's generator. */
-static ct__philox_pos reserve(ct_device device, int64_t n) {
+ct__philox_pos ct__philox_reserve(ct_device device, int64_t n) {
     struct generator *g = &generators[generator_index(device)];
     pthread_mutex_lock(&generators_lock);
     ct__philox_pos pos = {g->seed, g->offset};
@@ -71,6 +71,9 @@ void ct_set_rng_state(ct_rng_state state) {
 
 static const ct__random_kernels *kernels_for(const char *op, ct_device device) {
     if (device.type == CT_DEVICE_CPU) return &ct__cpu_random_kernels;
+#ifdef CT_HAVE_CUDA
+    if (device.type == CT_DEVICE_CUDA) return &ct__cuda_random_kernels;
+#endif
     ct__no_kernel(op, device);
     return NULL;
 }
@@ -91,7 +94,7 @@ static bool fill_random(const char *op, ct_tensor *t, enum fill_kind kind, doubl
     if (!k) return false;
     int64_t n = ct__numel(t->shape, t->ndim);
     if (n == 0) return true;
-    ct__philox_pos pos = reserve(ct__device(t), n);
+    ct__philox_pos pos = ct__philox_reserve(ct__device(t), n);
     bool ok = true;
     CT_SCOPE {
         ct_tensor *dst = ct__is_contiguous(t) ? t : ct__tensor_new(t->shape, t->ndim, t->dtype, ct__device(t));
@@ -183,7 +186,7 @@ ct_tensor *ct_randint_opt(int64_t low, int64_t high, ct_shape shape, ct_tensor_o
     ct_tensor *t = ct__tensor_new(shape.d, shape.ndim, opts.dtype, opts.device);
     if (!t) return NULL;
     int64_t n = ct__numel(t->shape, t->ndim);
-    if (n > 0) k->randint(t, reserve(opts.device, n), low, (uint64_t)high - (uint64_t)low);
+    if (n > 0) k->randint(t, ct__philox_reserve(opts.device, n), low, (uint64_t)high - (uint64_t)low);
     return t;
 }
 
@@ -195,7 +198,7 @@ ct_tensor *ct_randperm_opt(int64_t n, ct_tensor_opts opts) {
     const ct__random_kernels *k = kernels_for(op, opts.device);
     if (!k) return NULL;
     ct_tensor *t = ct__tensor_new(shape.d, 1, opts.dtype, opts.device);
-    if (t && n > 0) k->randperm(t, reserve(opts.device, n));
+    if (t && n > 0) k->randperm(t, ct__philox_reserve(opts.device, n));
     return t;
 }
 
@@ -204,6 +207,7 @@ ct_tensor *ct_randperm_opt(int64_t n, ct_tensor_opts opts) {
 static const double *parameters_f64(const char *op, const ct_tensor *p, const char *kernel) {
     if (!check_floating(op, p->dtype, kernel)) return NULL;
     ct_tensor *d = ct__contiguous_as(p, CT_F64);
+    if (d && !ct__is_cpu(d)) d = ct__to(d, CT_CPU); /* read on the host: checks and kernel arguments */
     return d ? (const double *)ct__data(d) : NULL;
 }
 
@@ -227,7 +231,7 @@ ct_tensor *ct_bernoulli(const ct_tensor *p) {
         if (!valid) break;
         out = ct__tensor_new(p->shape, p->ndim, p->dtype, ct__device(p));
         if (!out) break;
-        if (n > 0) k->bernoulli(out, pv, reserve(ct__device(p), n));
+        if (n > 0) k->bernoulli(out, pv, ct__philox_reserve(ct__device(p), n));
         ct_keep(out);
     }
     return out;
@@ -253,7 +257,7 @@ ct_tensor *ct_poisson(const ct_tensor *rates) {
         if (!valid) break;
         out = ct__tensor_new(rates->shape, rates->ndim, rates->dtype, ct__device(rates));
         if (!out) break;
-        if (n > 0) k->poisson(out, rv, reserve(ct__device(rates), n));
+        if (n > 0) k->poisson(out, rv, ct__philox_reserve(ct__device(rates), n));
         ct_keep(out);
     }
     return out;
@@ -298,7 +302,7 @@ ct_tensor *ct_multinomial(const ct_tensor *probs, int64_t num_samples, bool repl
                                : ct__tensor_new(&shape[1], 1, CT_I64, ct__device(probs));
         if (!out) break;
         int64_t draws = rows * (replacement ? num_samples : ncat);
-        if (rows > 0) k->multinomial(out, w, rows, ncat, num_samples, replacement, reserve(ct__device(probs), draws));
+        if (rows > 0) k->multinomial(out, w, rows, ncat, num_samples, replacement, ct__philox_reserve(ct__device(probs), draws));
         ct_keep(out);
     }
     return out;

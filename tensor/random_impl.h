@@ -32,5 +32,14 @@ typedef struct ct__random_kernels {
 } ct__random_kernels;
 
 extern const ct__random_kernels ct__cpu_random_kernels;
+#ifdef CT_HAVE_CUDA
+extern const ct__random_kernels ct__cuda_random_kernels;
+/* Dropout's noise (see dropout.c) drawn and thresholded in one device pass into the dense CUDA
+ * tensor noise; false with the error recorded. */
+bool ct__cuda_dropout_noise_into(ct_tensor *noise, double p, ct__philox_pos pos);
+#endif
+
+/* Reserves the counter blocks of n elements on device's generator (random.c). */
+ct__philox_pos ct__philox_reserve(ct_device device, int64_t n);
 
 #endif /* CTORCH_RANDOM_IMPL_H */

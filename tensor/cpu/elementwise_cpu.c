@@ -399,9 +399,11 @@ WHERE_LOOP(uint16_t, 16)
 WHERE_LOOP(uint32_t, 32)
 WHERE_LOOP(uint64_t, 64)
 
-static void cpu_where(const ct_iter *it, size_t elem_size) {
+static bool cpu_where(const ct_iter *it, size_t elem_size, int device) {
+    (void)device;
     ct_loop_fn loop = elem_size == 1 ? where_8 : elem_size == 2 ? where_16 : elem_size == 4 ? where_32 : where_64;
     ct_iter_run(it, loop, NULL, 0);
+    return true;
 }
 
 /* ---- all_true ---------------------------------------------------------------------------------- */

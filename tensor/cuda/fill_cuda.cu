@@ -1,6 +1,6 @@
 // Device fill: writes one element's bits (1, 2, 4 or 8 bytes) over a dense range. Used by
-// fill_/zeros/ones/full on CUDA tensors; strided fills stage through the host until the CUDA
-// iterator exists (issue 6).
+// fill_/zeros/ones/full on dense CUDA tensors; strided fills (creation.c) fill one device element
+// with this and broadcast it into the view with the strided copy kernel (copy_cuda.cu).
 #include "cuda_impl.h"
 
 #include <stdint.h>
