@@ -300,6 +300,16 @@ static ct_tensor *cross_entropy_indices(const char *op, const ct_tensor *input, 
     if (ls > 0 && ls > 1) return ct_error(CT_ERR_ARG, "%s: label_smoothing must be between 0.0 and 1.0. Got: %g", op, ls);
     if (!check_class_shapes(op, input, target, o.weight)) return NULL;
     int nd = ct_ndim(input), cdim = nd == 1 ? 0 : 1;
+    if (!o.weight) { /* the fused kernel: one pass over the logits each way */
+        int64_t n_ignored = count_ignored(op, target, o.ignore_index, ct_size(input, cdim));
+        if (n_ignored < 0) return NULL;
+        ct_tensor *loss = ct__cross_entropy_logits(input, target, o.ignore_index, ls > 0 ? ls : 0);
+        switch (o.reduction) {
+        case CT_REDUCTION_SUM: return ct_sum(loss);
+        case CT_REDUCTION_MEAN: return ct_div_scalar(ct_sum(loss), (double)(ct_numel(target) - n_ignored));
+        default: return loss;
+        }
+    }
     ct_tensor *logp = ct_log_softmax(input, cdim);
     picked_loss p;
     if (!pick(op, logp, target, o.weight, o.ignore_index, &p)) return NULL;

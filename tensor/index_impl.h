@@ -43,6 +43,9 @@ typedef struct ct_index_kernels {
 } ct_index_kernels;
 
 extern const ct_index_kernels ct__cpu_index_kernels;
+#ifdef CT_HAVE_CUDA
+extern const ct_index_kernels ct__cuda_index_kernels;
+#endif
 
 /* The kernels for t's device, or NULL with CT_ERR_UNSUPPORTED "<op>: not implemented for <dev> yet". */
 const ct_index_kernels *ct__index_kernels(const char *op, const ct_tensor *t);

@@ -4,9 +4,11 @@
 
 #include <string.h>
 
-static const ct_index_kernels *const kernel_tables[] = {
+static const ct_index_kernels *const kernel_tables[CT_DEVICE_CUDA + 1] = {
     [CT_DEVICE_CPU] = &ct__cpu_index_kernels,
-    [CT_DEVICE_CUDA] = NULL, /* CUDA kernels come with the CUDA issue */
+#ifdef CT_HAVE_CUDA
+    [CT_DEVICE_CUDA] = &ct__cuda_index_kernels,
+#endif
 };
 
 const ct_index_kernels *ct__index_kernels(const char *op, const ct_tensor *t) {

@@ -234,4 +234,16 @@ ct_tensor *ct__relu_backward(const ct_tensor *grad, const ct_tensor *result);
 /* grad * gelu'(x) in one pass (x and grad of one shape). */
 ct_tensor *ct__gelu_backward(const ct_tensor *grad, const ct_tensor *x, ct_gelu_approx approximate);
 
+/* cuda reductions area: the fused cross-entropy of logits and class indices (cross_entropy_impl.h
+ * has the math). Targets must already be checked (ignore_index or a class). The raw form returns
+ * the per-target loss (target's shape, logits' dtype) and, when lse is not NULL, the per-target
+ * log-sum-exp its backward needs; the backward returns dlogits for the loss gradient grad. */
+ct_tensor *ct__cross_entropy_rows(const ct_tensor *logits, const ct_tensor *target, int64_t ignore_index,
+                                  double label_smoothing, ct_tensor **lse);
+ct_tensor *ct__cross_entropy_rows_backward(const ct_tensor *grad, const ct_tensor *logits, const ct_tensor *target,
+                                           const ct_tensor *lse, int64_t ignore_index, double label_smoothing);
+/* The per-target loss with its derivative recorded (autograd/grad_cross_entropy.c). */
+ct_tensor *ct__cross_entropy_logits(const ct_tensor *logits, const ct_tensor *target, int64_t ignore_index,
+                                    double label_smoothing);
+
 #endif /* CTORCH_NATIVE_IMPL_H */

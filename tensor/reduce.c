@@ -6,8 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const ct__reduce_kernels *const kernel_tables[] = {[CT_DEVICE_CPU] = &ct__reduce_cpu_kernels,
-                                                          [CT_DEVICE_CUDA] = NULL};
+static const ct__reduce_kernels *const kernel_tables[CT_DEVICE_CUDA + 1] = {
+    [CT_DEVICE_CPU] = &ct__reduce_cpu_kernels,
+#ifdef CT_HAVE_CUDA
+    [CT_DEVICE_CUDA] = &ct__reduce_cuda_kernels,
+#endif
+};
 
 const ct__reduce_kernels *ct__reduce_kernels_for(const char *op, const ct_tensor *t) {
     ct_device dev = ct__device(t);
@@ -56,6 +60,7 @@ static void build_plan(ct__red_plan *plan, const ct_tensor *t, const bool *mask,
     plan->out = out ? ct__data(out) : NULL;
     plan->idx_out = idx ? ct__data(idx) : NULL;
     plan->in_dtype = t->dtype;
+    plan->device = ct__device(t);
     plan->nout = 1;
     plan->ninner = 1;
     plan->outer_ndim = 0;

@@ -1,5 +1,5 @@
 /* Reductions, softmax and scans: the device-neutral plan the ops build, and the per-device kernel
- * table (CPU in cpu/reduce_cpu.c; the CUDA entry is NULL until CUDA kernels exist).
+ * table (CPU in cpu/reduce_cpu.c, CUDA in cuda/reduce_cuda.c).
  *
  * A plan splits the input's dims into outer (kept: one result each) and inner (reduced) dims,
  * each list innermost first with byte strides and merged where memory allows. The kernel reduces
@@ -32,6 +32,7 @@ typedef struct ct__red_plan {
     /* Integer accumulation (exact int64): sum/prod to an integer dtype, max/min of integers. */
     bool int_acc;
     ct_dtype in_dtype, out_dtype;
+    ct_device device; /* of the input and outputs */
     char *in, *out, *idx_out; /* out or idx_out may be NULL when not wanted */
     int outer_ndim;
     int64_t nout;
@@ -50,6 +51,9 @@ typedef struct ct__reduce_kernels {
 } ct__reduce_kernels;
 
 extern const ct__reduce_kernels ct__reduce_cpu_kernels;
+#ifdef CT_HAVE_CUDA
+extern const ct__reduce_kernels ct__reduce_cuda_kernels;
+#endif
 /* The table for t's device, or NULL with "op: not implemented for cuda:0 yet". */
 const ct__reduce_kernels *ct__reduce_kernels_for(const char *op, const ct_tensor *t);
 

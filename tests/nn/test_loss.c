@@ -504,6 +504,7 @@ static void test_gradcheck(void **state) {
             {.which = G_BCE_LOGITS, .r = r, .weight = w4, .pos_weight = w4},
             {.which = G_KL, .r = r},
             {.which = G_KL_LOG, .r = r},
+            {.which = G_CE, .r = r, .target = t4, .ignore = -100, .param = 0.1}, /* the fused kernel, spatial */
         };
         tu_grad_case cases[] = {
             {"mse", loss_fn, &u[0], 2, {CT_SHAPE(3, 4), CT_SHAPE(3, 4)}, 0, 0},
@@ -524,6 +525,7 @@ static void test_gradcheck(void **state) {
             {"bce_with_logits weighted", loss_fn, &u[15], 2, {CT_SHAPE(3, 4), CT_SHAPE(3, 4)}, 0, 0},
             {"kl_div", loss_fn, &u[16], 2, {CT_SHAPE(3, 4), CT_SHAPE(3, 4)}, 0.05, 1},
             {"kl_div log_target", loss_fn, &u[17], 2, {CT_SHAPE(3, 4), CT_SHAPE(3, 4)}, 0, 0},
+            {"cross_entropy 4-d smoothed ignored", loss_fn, &u[18], 1, {CT_SHAPE(2, 3, 2, 2)}, 0, 0},
         };
         TU_GRADCHECK_TABLE(cases);
     }

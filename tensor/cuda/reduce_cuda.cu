@@ -1,0 +1,344 @@
+// CUDA reductions, softmax/log_softmax and scans over the plan of reduce_impl.h.
+//
+// Reductions: one block per output (threads stride over the inner block, then warp shuffles and
+// shared memory), or one thread per output when the inner block is short or when neighbouring
+// outputs are neighbours in memory and the reduced dims are strided (a column sum: a warp then
+// reads 32 consecutive elements per step). Floats accumulate in double as on the CPU; integer
+// sum/prod/max/min exactly in int64 (unsigned, so overflow wraps as PyTorch's). max/min keep the
+// first extreme: a thread visits its elements in increasing position, and merges prefer the
+// lower position on ties and the first NaN, which always wins.
+//
+// softmax/log_softmax: one block per row, one pass for (max, sum of exp) with the online merge,
+// one pass to write; f32/f16/bf16 in float, f64 in double (as PyTorch). Dense rows load 16 bytes
+// at a time. cumsum/cumprod: one thread per row, in double (int64 for integers), like the CPU.
+#include "block_reduce.cuh"
+#include "dtype_cuda.cuh"
+#include "reduce_cuda.h"
+
+enum { SUM = 0, MEAN, PROD, MAX, MIN, VAR, NORM, LSE, ALL, ANY };
+enum { SOFTMAX = 0, LOG_SOFTMAX, CUMSUM, CUMPROD };
+
+// One partial result. a: sum / product / extreme / mean (var); b: M2 (var); i: integer
+// accumulator (and all/any); idx: position of the extreme; n: count.
+struct Acc {
+    double a, b;
+    int64_t i, idx, n;
+};
+
+__device__ __forceinline__ Acc ct_shfl_down(Acc v, int o) {
+    Acc r = {ct_shfl_down(v.a, o), ct_shfl_down(v.b, o), ct_shfl_down(v.i, o), ct_shfl_down(v.idx, o),
+             ct_shfl_down(v.n, o)};
+    return r;
+}
+
+__device__ __forceinline__ bool is_int_kind(const ct__cuda_red &P) {
+    return P.int_acc && (P.kind == SUM || P.kind == PROD || P.kind == MAX || P.kind == MIN);
+}
+
+__device__ __forceinline__ double min_nan(double m, double v) { return (v < m || v != v) ? v : m; }
+
+__device__ Acc acc_init(const ct__cuda_red &P) {
+    Acc A = {0, 0, 0, 0, 0};
+    if (P.kind == PROD) A.a = 1, A.i = 1;
+    if (P.kind == NORM && P.p == -INFINITY) A.a = INFINITY;
+    if (P.kind == ALL) A.i = 1;
+    return A;
+}
+
+// Adds the element at inner position k (byte pointer x) to A.
+__device__ void acc_add(Acc &A, const ct__cuda_red &P, const char *x, int64_t k) {
+    if (is_int_kind(P)) {
+        int64_t v = ct_cu_load_i64(x, P.in_dtype);
+        switch (P.kind) {
+        case SUM: A.i = (int64_t)((uint64_t)A.i + (uint64_t)v); break;
+        case PROD: A.i = (int64_t)((uint64_t)A.i * (uint64_t)v); break;
+        default:
+            if (A.n == 0 || (P.kind == MAX ? v > A.i : v < A.i)) A.i = v, A.idx = k;
+            break;
+        }
+        A.n++;
+        return;
+    }
+    double v = ct_cu_load_f64(x, P.in_dtype);
+    switch (P.kind) {
+    case SUM:
+    case MEAN: A.a += v; break;
+    case PROD: A.a *= v; break;
+    case MAX:
+    case MIN:
+        if (A.n == 0 || (A.a == A.a && ((P.kind == MAX ? v > A.a : v < A.a) || v != v))) A.a = v, A.idx = k;
+        break;
+    case VAR: { // Welford
+        double delta = v - A.a;
+        A.a += delta / (double)(A.n + 1);
+        A.b += delta * (v - A.a);
+        break;
+    }
+    case NORM: {
+        double p = P.p, f = fabs(v);
+        if (p == 0) A.a += v != 0;
+        else if (p == 1) A.a += f;
+        else if (p == 2) A.a += v * v;
+        else if (p == INFINITY) A.a = ct_max_nan(A.a, f);
+        else if (p == -INFINITY) A.a = min_nan(A.a, f);
+        else A.a += pow(f, p);
+        break;
+    }
+    case ALL: A.i &= v != 0; break;
+    case ANY: A.i |= v != 0; break;
+    default: break;
+    }
+    A.n++;
+}
+
+struct AccMerge {
+    const ct__cuda_red *P;
+    __device__ Acc operator()(Acc A, Acc B) const {
+        if (B.n == 0) return A;
+        if (A.n == 0) return B;
+        switch (P->kind) {
+        case SUM:
+        case MEAN:
+            A.a += B.a;
+            A.i = (int64_t)((uint64_t)A.i + (uint64_t)B.i);
+            break;
+        case PROD:
+            A.a *= B.a;
+            A.i = (int64_t)((uint64_t)A.i * (uint64_t)B.i);
+            break;
+        case MAX:
+        case MIN: {
+            bool is_max = P->kind == MAX, take;
+            if (is_int_kind(*P)) {
+                take = (is_max ? B.i > A.i : B.i < A.i) || (B.i == A.i && B.idx < A.idx);
+            } else {
+                bool an = A.a != A.a, bn = B.a != B.a;
+                if (an || bn) take = bn && (!an || B.idx < A.idx);
+                else take = (is_max ? B.a > A.a : B.a < A.a) || (B.a == A.a && B.idx < A.idx);
+            }
+            if (take) A.a = B.a, A.i = B.i, A.idx = B.idx;
+            break;
+        }
+        case VAR: { // Chan et al.
+            double na = (double)A.n, nb = (double)B.n, n = na + nb, delta = B.a - A.a;
+            A.a += delta * nb / n;
+            A.b += B.b + delta * delta * na * nb / n;
+            break;
+        }
+        case NORM:
+            if (P->p == INFINITY) A.a = ct_max_nan(A.a, B.a);
+            else if (P->p == -INFINITY) A.a = min_nan(A.a, B.a);
+            else A.a += B.a;
+            break;
+        case LSE: A.a += B.a; break; // the sum of exp (the shift is common)
+        case ALL: A.i &= B.i; break;
+        case ANY: A.i |= B.i; break;
+        default: break;
+        }
+        A.n += B.n;
+        return A;
+    }
+};
+
+struct MaxNan {
+    __device__ double operator()(double a, double b) const { return ct_max_nan(a, b); }
+};
+
+__device__ void acc_finish(const Acc &A, const ct__cuda_red &P, double shift, char *out, char *idx_out) {
+    if (idx_out) *(int64_t *)idx_out = A.idx;
+    if (!out) return;
+    if (is_int_kind(P)) {
+        ct_cu_store_i64(out, P.out_dtype, A.i);
+        return;
+    }
+    double v = A.a;
+    switch (P.kind) {
+    case MEAN: v = A.a / (double)P.ninner; break;
+    case VAR: {
+        double denom = (double)A.n - P.correction;
+        v = A.n == 0 ? NAN : A.b / (denom > 0 ? denom : 0);
+        if (P.take_sqrt) v = sqrt(v);
+        break;
+    }
+    case NORM:
+        if (P.p == 2) v = sqrt(A.a);
+        else if (P.p != 0 && P.p != 1 && isfinite(P.p)) v = pow(A.a, 1 / P.p);
+        break;
+    case LSE: v = log(A.a) + shift; break;
+    case ALL:
+    case ANY: v = (double)A.i; break;
+    default: break;
+    }
+    ct_cu_store_f64(out, P.out_dtype, v);
+}
+
+__device__ __forceinline__ const char *inner_ptr(const ct__cuda_red &P, const char *base, int64_t k) {
+    if (P.inner_ndim == 1) return base + k * P.inner_in[0];
+    return base + ct_cu_offset(k, P.inner_ndim, P.inner_shape, P.inner_in);
+}
+
+// Reduces output o with `nthreads` threads (tid among them): BLOCK means the whole block
+// cooperates and merges; otherwise the thread is alone.
+template <bool BLOCK> __device__ void reduce_output(const ct__cuda_red &P, int64_t o, int tid, int nthreads) {
+    const char *base = P.in + ct_cu_offset(o, P.outer_ndim, P.outer_shape, P.outer_in);
+    AccMerge merge = {&P};
+    double shift = 0;
+    Acc A = acc_init(P);
+    if (P.kind == LSE) { // shift by the max when finite (PyTorch shifts by 0 otherwise)
+        double m = -INFINITY;
+        for (int64_t k = tid; k < P.ninner; k += nthreads)
+            m = ct_max_nan(m, ct_cu_load_f64(inner_ptr(P, base, k), P.in_dtype));
+        if (BLOCK) m = ct_block_reduce(m, MaxNan());
+        shift = isfinite(m) ? m : 0;
+        for (int64_t k = tid; k < P.ninner; k += nthreads) {
+            A.a += exp(ct_cu_load_f64(inner_ptr(P, base, k), P.in_dtype) - shift);
+            A.n++;
+        }
+    } else {
+        for (int64_t k = tid; k < P.ninner; k += nthreads) acc_add(A, P, inner_ptr(P, base, k), k);
+    }
+    if (BLOCK) {
+        A = ct_block_reduce(A, merge);
+        if (tid != 0) return;
+    }
+    char *out = P.out ? P.out + ct_cu_offset(o, P.outer_ndim, P.outer_shape, P.outer_out) : NULL;
+    char *idx = P.idx_out ? P.idx_out + ct_cu_offset(o, P.outer_ndim, P.outer_shape, P.outer_idx) : NULL;
+    acc_finish(A, P, shift, out, idx);
+}
+
+__global__ void reduce_block_kernel(const ct__cuda_red P) {
+    for (int64_t o = blockIdx.x; o < P.nout; o += gridDim.x) reduce_output<true>(P, o, threadIdx.x, blockDim.x);
+}
+
+__global__ void reduce_thread_kernel(const ct__cuda_red P) {
+    for (int64_t o = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; o < P.nout; o += (int64_t)gridDim.x * blockDim.x)
+        reduce_output<false>(P, o, 0, 1);
+}
+
+static int dtype_size(int dt) {
+    static const int sizes[] = {1, 1, 4, 8, 2, 2, 4, 8};
+    return sizes[dt];
+}
+
+static unsigned grid_for(int64_t work, int64_t cap) { return (unsigned)(work < cap ? work : cap); }
+
+extern "C" cudaError_t ct__cuda_reduce(const ct__cuda_red *plan, int sm_count, cudaStream_t stream) {
+    const ct__cuda_red &P = *plan;
+    if (P.nout == 0) return cudaSuccess;
+    // Neighbouring outputs adjacent in memory while the reduced dims are strided: a column reduce.
+    bool columns = P.outer_ndim > 0 && P.outer_in[0] == dtype_size(P.in_dtype) &&
+                   (P.inner_ndim == 0 || P.inner_in[0] != dtype_size(P.in_dtype));
+    bool per_thread = P.ninner <= 32 || (columns && P.nout >= 64 * (int64_t)sm_count);
+    if (per_thread) {
+        int threads = 128;
+        reduce_thread_kernel<<<grid_for((P.nout + threads - 1) / threads, 65535), threads, 0, stream>>>(P);
+    } else {
+        int threads = 32;
+        while (threads < 512 && threads < P.ninner / 4) threads *= 2;
+        reduce_block_kernel<<<grid_for(P.nout, 1 << 20), threads, 0, stream>>>(P);
+    }
+    return cudaGetLastError();
+}
+
+// ---- softmax and log_softmax: one block per row ----
+
+template <typename T, typename A> struct RowIO {
+    const char *in;
+    char *out;
+    int64_t n, s_in, s_out;
+    bool vec; // both rows dense and 16-byte aligned
+    __device__ A load(int64_t k) const { return ct_to_acc(*(const T *)(in + k * s_in)); }
+    __device__ void store(int64_t k, A v) const { *(T *)(out + k * s_out) = ct_from_acc<T>(v); }
+};
+
+template <typename T, typename A>
+__global__ void softmax_kernel(const ct__cuda_red P) {
+    typedef ct_vec16<T> V;
+    for (int64_t r = blockIdx.x; r < P.nout; r += gridDim.x) {
+        RowIO<T, A> io;
+        io.in = P.in + ct_cu_offset(r, P.outer_ndim, P.outer_shape, P.outer_in);
+        io.out = P.out + ct_cu_offset(r, P.outer_ndim, P.outer_shape, P.outer_out);
+        io.n = P.ninner;
+        io.s_in = P.inner_ndim ? P.inner_in[0] : 0;
+        io.s_out = P.inner_out;
+        io.vec = io.s_in == (int64_t)sizeof(T) && io.s_out == (int64_t)sizeof(T) &&
+                 ((uintptr_t)io.in % 16) == 0 && ((uintptr_t)io.out % 16) == 0;
+        int64_t nvec = io.vec ? io.n / V::N : 0, tail = nvec * V::N;
+        ct_ms<A> ms = {(A)-INFINITY, 0};
+        for (int64_t j = threadIdx.x; j < nvec; j += blockDim.x) {
+            V v = ((const V *)io.in)[j];
+#pragma unroll
+            for (int e = 0; e < V::N; e++) ms = ct_ms_add(ms, ct_to_acc(v.v[e]));
+        }
+        for (int64_t k = tail + threadIdx.x; k < io.n; k += blockDim.x) ms = ct_ms_add(ms, io.load(k));
+        ms = ct_block_reduce(ms, ct_ms_merge_fn());
+        bool is_log = P.kind == LOG_SOFTMAX;
+        // softmax: exp(x - m) / s; log_softmax: x - m - log(s)
+        A m = ms.m, scale = (A)1 / ms.s, log_s = log(ms.s);
+        for (int64_t j = threadIdx.x; j < nvec; j += blockDim.x) {
+            V v = ((const V *)io.in)[j], y;
+#pragma unroll
+            for (int e = 0; e < V::N; e++) {
+                A x = ct_to_acc(v.v[e]);
+                y.v[e] = ct_from_acc<T>(is_log ? (x - m) - log_s : exp(x - m) * scale);
+            }
+            ((V *)io.out)[j] = y;
+        }
+        for (int64_t k = tail + threadIdx.x; k < io.n; k += blockDim.x) {
+            A x = io.load(k);
+            io.store(k, is_log ? (x - m) - log_s : exp(x - m) * scale);
+        }
+    }
+}
+
+// ---- cumsum and cumprod: one thread per row ----
+
+__global__ void scan_kernel(const ct__cuda_red P) {
+    int64_t s_in = P.inner_ndim ? P.inner_in[0] : 0;
+    bool is_sum = P.kind == CUMSUM;
+    for (int64_t r = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; r < P.nout; r += (int64_t)gridDim.x * blockDim.x) {
+        const char *in = P.in + ct_cu_offset(r, P.outer_ndim, P.outer_shape, P.outer_in);
+        char *out = P.out + ct_cu_offset(r, P.outer_ndim, P.outer_shape, P.outer_out);
+        if (P.int_acc) {
+            uint64_t a = is_sum ? 0 : 1;
+            for (int64_t k = 0; k < P.ninner; k++) {
+                uint64_t v = (uint64_t)ct_cu_load_i64(in + k * s_in, P.in_dtype);
+                a = is_sum ? a + v : a * v;
+                *(int64_t *)(out + k * P.inner_out) = (int64_t)a;
+            }
+        } else {
+            double a = is_sum ? 0 : 1;
+            for (int64_t k = 0; k < P.ninner; k++) {
+                double v = ct_cu_load_f64(in + k * s_in, P.in_dtype);
+                a = is_sum ? a + v : a * v;
+                ct_cu_store_f64(out + k * P.inner_out, P.out_dtype, a);
+            }
+        }
+    }
+}
+
+template <typename T, typename A> static void launch_softmax(const ct__cuda_red &P, cudaStream_t stream) {
+    int64_t per_thread = 4 * (16 / (int64_t)sizeof(T)); // elements a thread should at least own
+    int threads = 32;
+    while (threads < 1024 && threads * per_thread < P.ninner) threads *= 2;
+    softmax_kernel<T, A><<<grid_for(P.nout, 1 << 20), threads, 0, stream>>>(P);
+}
+
+extern "C" cudaError_t ct__cuda_rows(const ct__cuda_red *plan, int sm_count, cudaStream_t stream) {
+    const ct__cuda_red &P = *plan;
+    (void)sm_count;
+    if (P.nout == 0 || P.ninner == 0) return cudaSuccess;
+    if (P.kind == CUMSUM || P.kind == CUMPROD) {
+        int threads = 128;
+        scan_kernel<<<grid_for((P.nout + threads - 1) / threads, 65535), threads, 0, stream>>>(P);
+        return cudaGetLastError();
+    }
+    switch (P.in_dtype) { // softmax keeps the dtype: in == out
+    case CT_CU_F16: launch_softmax<__half, float>(P, stream); break;
+    case CT_CU_BF16: launch_softmax<__nv_bfloat16, float>(P, stream); break;
+    case CT_CU_F32: launch_softmax<float, float>(P, stream); break;
+    case CT_CU_F64: launch_softmax<double, double>(P, stream); break;
+    default: return cudaErrorInvalidValue;
+    }
+    return cudaGetLastError();
+}

@@ -1,0 +1,216 @@
+/* CUDA reductions, softmax, scans, indexing and the fused cross-entropy against the CPU on the
+ * same values, on non-contiguous inputs (views taken on each device of the same data). */
+#include "../common/testutil.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Asserts the device result d (moved to the CPU) equals the CPU result c within rtol/atol. */
+static void assert_same(const char *what, const ct_tensor *c, const ct_tensor *d, double rtol, double atol) {
+    if (!c || !d) fail_msg("%s failed: %s", what, ct_last_error());
+    ct_tensor *h = ct_to(d, CT_CPU);
+    assert_non_null(h);
+    ct_shape cs = ct_shape_of(c), hs = ct_shape_of(h);
+    assert_int_equal(cs.ndim, hs.ndim);
+    for (int i = 0; i < cs.ndim; i++) assert_int_equal(cs.d[i], hs.d[i]);
+    assert_int_equal(ct_dtype_of(c), ct_dtype_of(h));
+    double *a = tu_values(c), *b = tu_values(h);
+    int64_t n = ct_numel(c);
+    for (int64_t i = 0; i < n; i++) {
+        bool both_nan = isnan(a[i]) && isnan(b[i]);
+        if (!both_nan && !(fabs(a[i] - b[i]) <= atol + rtol * fabs(a[i])) && a[i] != b[i])
+            fail_msg("%s: element %lld: cpu %.17g cuda %.17g", what, (long long)i, a[i], b[i]);
+    }
+    free(a);
+    free(b);
+}
+
+/* The same values on both devices, seen through a transposing view (dims reversed). */
+typedef struct pair {
+    ct_tensor *cpu, *gpu;
+} pair;
+
+static pair random_pair(uint64_t *st, ct_shape shape, ct_dtype dtype, double lo, double hi) {
+    ct_shape rev = {.ndim = shape.ndim};
+    for (int i = 0; i < shape.ndim; i++) rev.d[i] = shape.d[shape.ndim - 1 - i];
+    ct_tensor *base = tu_random(st, rev, dtype, TU_CONTIGUOUS, lo, hi);
+    ct_tensor *dev = ct_to(base, CT_CUDA(0));
+    assert_non_null(dev);
+    pair p = {base, dev};
+    if (shape.ndim >= 2) {
+        ct_dims perm = {.ndim = shape.ndim};
+        for (int i = 0; i < shape.ndim; i++) perm.d[i] = shape.ndim - 1 - i;
+        p.cpu = ct_permute(base, perm);
+        p.gpu = ct_permute(dev, perm);
+    }
+    return p;
+}
+
+static void reductions(void **state) {
+    (void)state;
+    uint64_t st = 1;
+    const ct_dtype dtypes[] = {CT_F32, CT_F64, CT_BF16, CT_F16};
+    for (size_t di = 0; di < sizeof dtypes / sizeof *dtypes; di++) {
+        ct_dtype dt = dtypes[di];
+        double rtol = dt == CT_F32 ? 1e-5 : dt == CT_F64 ? 1e-12 : 1e-2, atol = dt == CT_F32 || dt == CT_F64 ? 1e-6 : 1e-2;
+        pair x = random_pair(&st, CT_SHAPE(5, 37, 300), dt, 0.5, 2);
+        const ct_dims dimsets[] = {CT_DIMS(), CT_DIMS(0), CT_DIMS(1), CT_DIMS(2), CT_DIMS(0, 2), CT_DIMS(-1, 1)};
+        for (size_t k = 0; k < sizeof dimsets / sizeof *dimsets; k++) {
+            for (int keep = 0; keep < 2; keep++) {
+                ct_reduce_opts o = {.dim = dimsets[k], .keepdim = keep, .dtype = CT_DTYPE_DEFAULT, .correction = 1,
+                                    .p = 2};
+                assert_same("sum", ct_sum_opt(x.cpu, o), ct_sum_opt(x.gpu, o), rtol, atol);
+                assert_same("mean", ct_mean_opt(x.cpu, o), ct_mean_opt(x.gpu, o), rtol, atol);
+                assert_same("amax", ct_amax_opt(x.cpu, o), ct_amax_opt(x.gpu, o), 0, 0);
+                assert_same("amin", ct_amin_opt(x.cpu, o), ct_amin_opt(x.gpu, o), 0, 0);
+                assert_same("var", ct_var_opt(x.cpu, o), ct_var_opt(x.gpu, o), rtol, atol);
+                assert_same("std", ct_std_opt(x.cpu, o), ct_std_opt(x.gpu, o), rtol, atol);
+                assert_same("norm", ct_norm_opt(x.cpu, o), ct_norm_opt(x.gpu, o), rtol, atol);
+                assert_same("logsumexp", ct_logsumexp_opt(x.cpu, o), ct_logsumexp_opt(x.gpu, o), rtol, atol);
+                assert_same("all", ct_all_opt(x.cpu, o), ct_all_opt(x.gpu, o), 0, 0);
+                assert_same("any", ct_any_opt(x.cpu, o), ct_any_opt(x.gpu, o), 0, 0);
+            }
+        }
+        for (int d = 0; d < 3; d++) {
+            ct_tensor *ic = NULL, *ig = NULL;
+            assert_same("max_dim", ct_max_dim(x.cpu, d, false, &ic), ct_max_dim(x.gpu, d, false, &ig), 0, 0);
+            assert_same("max_dim indices", ic, ig, 0, 0);
+            assert_same("argmin", ct_argmin(x.cpu, .dim = CT_DIMS(d)), ct_argmin(x.gpu, .dim = CT_DIMS(d)), 0, 0);
+        }
+    }
+    /* int64: exact sums and products, integer extremes with first-index ties */
+    pair xi = random_pair(&st, CT_SHAPE(7, 65, 3), CT_I64, -3, 4);
+    for (int d = 0; d < 3; d++) {
+        ct_reduce_opts o = {.dim = CT_DIMS(d), .dtype = CT_DTYPE_DEFAULT};
+        assert_same("sum i64", ct_sum_opt(xi.cpu, o), ct_sum_opt(xi.gpu, o), 0, 0);
+        assert_same("prod i64", ct_prod_opt(xi.cpu, o), ct_prod_opt(xi.gpu, o), 0, 0);
+        assert_same("argmax i64", ct_argmax(xi.cpu, .dim = CT_DIMS(d)), ct_argmax(xi.gpu, .dim = CT_DIMS(d)), 0, 0);
+    }
+    /* NaN propagates through max with its first index; empty sums are 0 */
+    ct_tensor *nan = ct_from_data((float[]){1, NAN, 3, NAN, 9, 2}, CT_SHAPE(2, 3), CT_F32);
+    ct_tensor *ic = NULL, *ig = NULL;
+    assert_same("max nan", ct_max_dim(nan, 1, false, &ic), ct_max_dim(ct_to(nan, CT_CUDA(0)), 1, false, &ig), 0, 0);
+    assert_same("max nan idx", ic, ig, 0, 0);
+    ct_tensor *empty = ct_zeros(CT_SHAPE(3, 0));
+    assert_same("sum empty", ct_sum(empty, .dim = CT_DIMS(1)), ct_sum(ct_to(empty, CT_CUDA(0)), .dim = CT_DIMS(1)), 0, 0);
+}
+
+static void softmax_and_scans(void **state) {
+    (void)state;
+    uint64_t st = 2;
+    const ct_dtype dtypes[] = {CT_F32, CT_F64, CT_BF16, CT_F16};
+    for (size_t di = 0; di < sizeof dtypes / sizeof *dtypes; di++) {
+        ct_dtype dt = dtypes[di];
+        double rtol = dt == CT_F32 ? 1e-5 : dt == CT_F64 ? 1e-12 : 2e-2, atol = dt == CT_F32 || dt == CT_F64 ? 1e-7 : 1e-2;
+        pair x = random_pair(&st, CT_SHAPE(6, 4, 1030), dt, -8, 8);
+        for (int d = -1; d < 3; d++) {
+            assert_same("softmax", ct_softmax(x.cpu, d), ct_softmax(x.gpu, d), rtol, atol);
+            assert_same("log_softmax", ct_log_softmax(x.cpu, d), ct_log_softmax(x.gpu, d), rtol, atol);
+        }
+        /* dense rows: the vectorized path */
+        ct_tensor *dense = ct_contiguous(x.cpu);
+        assert_same("softmax dense", ct_softmax(dense, -1), ct_softmax(ct_to(dense, CT_CUDA(0)), -1), rtol, atol);
+    }
+    pair x = random_pair(&st, CT_SHAPE(5, 40), CT_F32, 0.5, 1.5);
+    for (int d = 0; d < 2; d++) {
+        assert_same("cumsum", ct_cumsum(x.cpu, d), ct_cumsum(x.gpu, d), 1e-5, 1e-6);
+        assert_same("cumprod", ct_cumprod(x.cpu, d), ct_cumprod(x.gpu, d), 1e-5, 1e-30);
+    }
+    pair xi = random_pair(&st, CT_SHAPE(5, 40), CT_I32, -9, 9);
+    assert_same("cumsum i32", ct_cumsum(xi.cpu, 1), ct_cumsum(xi.gpu, 1), 0, 0);
+}
+
+/* backward of softmax / log_softmax / sum on both devices: the .grad of the leaves agree */
+static void softmax_gradients(void **state) {
+    (void)state;
+    uint64_t st = 3;
+    ct_tensor *base = tu_random(&st, CT_SHAPE(7, 33), CT_F32, TU_CONTIGUOUS, -3, 3);
+    ct_tensor *w = tu_random(&st, CT_SHAPE(7, 33), CT_F32, TU_CONTIGUOUS, -1, 1);
+    for (int which = 0; which < 2; which++) {
+        ct_tensor *xc = ct_requires_grad_(ct_clone(base), true);
+        ct_tensor *xg = ct_requires_grad_(ct_to(base, CT_CUDA(0)), true);
+        ct_tensor *yc = which ? ct_log_softmax(xc, 1) : ct_softmax(xc, 1);
+        ct_tensor *yg = which ? ct_log_softmax(xg, 1) : ct_softmax(xg, 1);
+        if (!ct_backward(ct_sum(ct_mul(yc, w)))) fail_msg("cpu backward: %s", ct_last_error());
+        if (!ct_backward(ct_sum(ct_mul(yg, ct_to(w, CT_CUDA(0)))))) fail_msg("cuda backward: %s", ct_last_error());
+        assert_same(which ? "log_softmax grad" : "softmax grad", ct_grad(xc), ct_grad(xg), 1e-5, 1e-7);
+    }
+}
+
+static void indexing(void **state) {
+    (void)state;
+    uint64_t st = 4;
+    pair x = random_pair(&st, CT_SHAPE(6, 9), CT_F32, -1, 1);
+    ct_tensor *idx = ct_from_data((int64_t[]){5, 0, 3, 3, 1}, CT_SHAPE(5), CT_I64);
+    ct_tensor *idx_g = ct_to(idx, CT_CUDA(0));
+    assert_same("index_select", ct_index_select(x.cpu, 0, idx), ct_index_select(x.gpu, 0, idx_g), 0, 0);
+    assert_same("index_select 1", ct_index_select(x.cpu, 1, idx), ct_index_select(x.gpu, 1, idx_g), 0, 0);
+    ct_tensor *gi = tu_random(&st, CT_SHAPE(6, 4), CT_I64, TU_CONTIGUOUS, 0, 8.99);
+    ct_tensor *gi_g = ct_to(gi, CT_CUDA(0));
+    assert_same("gather", ct_gather(x.cpu, 1, gi), ct_gather(x.gpu, 1, gi_g), 0, 0);
+    pair src = random_pair(&st, CT_SHAPE(6, 4), CT_F32, -1, 1);
+    assert_same("scatter_add", ct_scatter_add(x.cpu, 1, gi, src.cpu), ct_scatter_add(x.gpu, 1, gi_g, src.gpu), 1e-6,
+                1e-6);
+    /* scatter with distinct indices per row: no duplicate races */
+    ct_tensor *perm = ct_from_data((int64_t[]){3, 1, 0, 2, 2, 0, 1, 3}, CT_SHAPE(2, 4), CT_I64);
+    assert_same("scatter", ct_scatter(x.cpu, 1, perm, src.cpu), ct_scatter(x.gpu, 1, ct_to(perm, CT_CUDA(0)), src.gpu),
+                0, 0);
+    ct_tensor *mask_c = ct_gt(x.cpu, ct_scalar(0)), *mask_g = ct_to(mask_c, CT_CUDA(0));
+    assert_same("masked_select", ct_masked_select(x.cpu, mask_c), ct_masked_select(x.gpu, mask_g), 0, 0);
+    assert_same("nonzero", ct_nonzero(mask_c), ct_nonzero(mask_g), 0, 0);
+    assert_same("index", ct_index(x.cpu, CT_TENSORS(idx)), ct_index(x.gpu, CT_TENSORS(idx_g)), 0, 0);
+    /* index_put_ with accumulate and duplicate indices */
+    ct_tensor *vals = tu_random(&st, CT_SHAPE(5, 9), CT_F32, TU_CONTIGUOUS, -1, 1);
+    ct_tensor *dc = ct_zeros(CT_SHAPE(6, 9)), *dg = ct_zeros(CT_SHAPE(6, 9), .device = CT_CUDA(0));
+    assert_non_null(ct_index_put_(dc, CT_TENSORS(idx), vals, true));
+    assert_non_null(ct_index_put_(dg, CT_TENSORS(idx_g), ct_to(vals, CT_CUDA(0)), true));
+    assert_same("index_put_ accumulate", dc, dg, 1e-6, 1e-6);
+    /* out-of-range indices are errors naming the index */
+    ct_tensor *bad = ct_to(ct_from_data((int64_t[]){1, 12, 2}, CT_SHAPE(3), CT_I64), CT_CUDA(0));
+    assert_null(ct_index_select(x.gpu, 0, bad));
+    tu_assert_error(CT_ERR_INDEX, "index 12 is out of bounds for dimension 0 with size 6");
+    assert_null(ct_index(x.gpu, CT_TENSORS(bad)));
+    tu_assert_error(CT_ERR_INDEX, "index 12 is out of bounds");
+}
+
+static void cross_entropy(void **state) {
+    (void)state;
+    uint64_t st = 5;
+    const ct_dtype dtypes[] = {CT_F32, CT_F64, CT_BF16};
+    for (size_t di = 0; di < sizeof dtypes / sizeof *dtypes; di++) {
+        ct_dtype dt = dtypes[di];
+        double tol = dt == CT_BF16 ? 2e-2 : dt == CT_F32 ? 1e-5 : 1e-12;
+        ct_tensor *x = tu_random(&st, CT_SHAPE(16, 1003), dt, TU_CONTIGUOUS, -4, 4);
+        ct_tensor *t = tu_random(&st, CT_SHAPE(16), CT_I64, TU_CONTIGUOUS, 0, 1002.99);
+        t = ct_index_put_(t, CT_TENSORS(ct_from_data((int64_t[]){3, 9}, CT_SHAPE(2), CT_I64)),
+                          ct_scalar_tensor(-100, .dtype = CT_I64), false);
+        const double smoothing[] = {0, 0.1};
+        const ct_reduction reds[] = {CT_REDUCTION_MEAN, CT_REDUCTION_SUM, CT_REDUCTION_NONE};
+        for (int si = 0; si < 2; si++) {
+            for (int ri = 0; ri < 3; ri++) {
+                ct_tensor *xc = ct_requires_grad_(ct_clone(x), true);
+                ct_tensor *xg = ct_requires_grad_(ct_to(x, CT_CUDA(0)), true);
+                ct_tensor *lc = ct_cross_entropy(xc, t, .reduction = reds[ri], .label_smoothing = smoothing[si]);
+                ct_tensor *lg = ct_cross_entropy(xg, ct_to(t, CT_CUDA(0)), .reduction = reds[ri],
+                                                 .label_smoothing = smoothing[si]);
+                assert_same("cross_entropy", lc, lg, tol, tol);
+                if (!ct_backward(ct_sum(lc)) || !ct_backward(ct_sum(lg))) fail_msg("backward: %s", ct_last_error());
+                assert_same("cross_entropy grad", ct_grad(xc), ct_grad(xg), tol, tol * 1e-2);
+            }
+        }
+    }
+    /* spatial targets: [N, C, d] */
+    ct_tensor *x = tu_random(&st, CT_SHAPE(3, 5, 7), CT_F32, TU_CONTIGUOUS, -2, 2);
+    ct_tensor *t = tu_random(&st, CT_SHAPE(3, 7), CT_I64, TU_CONTIGUOUS, 0, 4.99);
+    assert_same("cross_entropy spatial", ct_cross_entropy(x, t, .label_smoothing = 0.2),
+                ct_cross_entropy(ct_to(x, CT_CUDA(0)), ct_to(t, CT_CUDA(0)), .label_smoothing = 0.2), 1e-5, 1e-6);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(reductions),       cmocka_unit_test(softmax_and_scans), cmocka_unit_test(softmax_gradients),
+        cmocka_unit_test(indexing),         cmocka_unit_test(cross_entropy),
+    };
+    return TU_RUN_GPU("gpu_reduce", tests);
+}
