@@ -9,13 +9,23 @@
  * A convolution maps image -> columns; a transposed convolution maps columns -> image, with
  *     h = (oh - 1) sh - 2 ph + dh (kh - 1) + output_padding_h + 1. */
 #include "conv_impl.h"
+#include "ctorch/cuda.h"
 #include "native_impl.h"
 
 #include <stdio.h>
 
 static const ct_conv_kernels *conv_kernels(ct_device device) {
+#ifdef CT_HAVE_CUDA
+    if (device.type == CT_DEVICE_CUDA) return &ct__conv_cuda_kernels;
+#endif
     return device.type == CT_DEVICE_CPU ? &ct__conv_cpu_kernels : NULL;
 }
+
+/* torch.backends.cudnn.allow_tf32: true by default, unlike the matmul switch. */
+static _Atomic bool cudnn_allow_tf32 = true;
+void ct_set_cudnn_allow_tf32(bool allow) { cudnn_allow_tf32 = allow; }
+bool ct_get_cudnn_allow_tf32(void) { return cudnn_allow_tf32; }
+bool ct__cudnn_allow_tf32(void) { return cudnn_allow_tf32; }
 
 /* The spatial options as (height, width) pairs: a 1-D op has height 1 with stride 1, padding 0,
  * dilation 1 and output_padding 0. */
@@ -211,10 +221,13 @@ static ct_tensor *run(const char *op, conv_kind kind, ct_conv_geom g, const ct_t
     if (!ct__check_same_device(op, bias ? 3 : 2, (const ct_tensor *const[]){a, b, bias})) return NULL;
     const ct_conv_kernels *k = conv_kernels(ct__device(a));
     if (!k) return ct__no_kernel(op, ct__device(a));
-    ct_dtype dtype = a->dtype, cdt = dtype == CT_F16 || dtype == CT_BF16 ? CT_F32 : dtype;
+    /* The CPU computes 16-bit floats in f32; cuDNN takes them as they are (f32 accumulation). */
+    bool cuda = ct__device(a).type == CT_DEVICE_CUDA;
+    ct_dtype dtype = a->dtype, cdt = !cuda && (dtype == CT_F16 || dtype == CT_BF16) ? CT_F32 : dtype;
     ct_tensor *out = ct__tensor_new(out_shape.d, out_shape.ndim, dtype, ct__device(a));
     if (!out || ct__numel(out_shape.d, out_shape.ndim) == 0) return out;
     g.dtype = cdt;
+    g.device = ct__device(a).index;
     bool ok = false;
     ct_scope_begin();
     const ct_tensor *ca = ct__contiguous_as(a, cdt), *cb = ct__contiguous_as(b, cdt);

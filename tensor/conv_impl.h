@@ -16,7 +16,8 @@
 #include "tensor_impl.h"
 
 typedef struct ct_conv_geom {
-    ct_dtype dtype;     /* f32 or f64 (the op computes f16/bf16 in f32) */
+    ct_dtype dtype;     /* f32 or f64 (the CPU computes f16/bf16 in f32); also f16, bf16 on CUDA */
+    int device;         /* the CUDA ordinal of the buffers (0 on the CPU) */
     int64_t n, groups;
     int64_t c, h, w;    /* image side */
     int64_t o, oh, ow;  /* column side */
@@ -35,5 +36,11 @@ typedef struct ct_conv_kernels {
 } ct_conv_kernels;
 
 extern const ct_conv_kernels ct__conv_cpu_kernels;
+#ifdef CT_HAVE_CUDA
+extern const ct_conv_kernels ct__conv_cuda_kernels; /* cuDNN */
+#endif
+
+/* torch.backends.cudnn.allow_tf32 (ct_set_cudnn_allow_tf32), default true. */
+bool ct__cudnn_allow_tf32(void);
 
 #endif /* CTORCH_CONV_IMPL_H */

@@ -4,12 +4,44 @@
  * transpose flag; only other layouts are copied. */
 #include "matmul_impl.h"
 
+#include "ctorch/cuda.h"
+
 #include <limits.h>
+#include <stdatomic.h>
 #include <string.h>
 
 const ct_matmul_kernels *ct__matmul_kernels(ct_device device) {
+#ifdef CT_HAVE_CUDA
+    if (device.type == CT_DEVICE_CUDA) return &ct__matmul_cuda_kernels;
+#endif
     return device.type == CT_DEVICE_CPU ? &ct__matmul_cpu_kernels : NULL;
 }
+
+/* ---- the float32 matmul precision (torch.backends.cuda.matmul.allow_tf32) -------------------------- */
+
+/* One setting, as in PyTorch where allow_tf32 = True is set_float32_matmul_precision("high") and
+ * allow_tf32 reads precision != "highest". Default "highest" (PyTorch >= 1.12). */
+static _Atomic int matmul_precision = 0;
+static const char *const precision_names[] = {"highest", "high", "medium"};
+
+int ct__float32_matmul_precision(void) { return matmul_precision; }
+
+void ct_set_allow_tf32(bool allow) { matmul_precision = allow ? 1 : 0; }
+
+bool ct_get_allow_tf32(void) { return matmul_precision != 0; }
+
+bool ct_set_float32_matmul_precision(const char *precision) {
+    for (int i = 0; i < 3; i++)
+        if (precision && !strcmp(precision, precision_names[i])) {
+            matmul_precision = i;
+            return true;
+        }
+    ct_error(CT_ERR_ARG, "set_float32_matmul_precision: Invalid precision \"%s\": expected highest, high or medium",
+             precision ? precision : "(null)");
+    return false;
+}
+
+const char *ct_get_float32_matmul_precision(void) { return precision_names[matmul_precision]; }
 
 static bool check_same_dtype(const char *op, const ct_tensor *a, const ct_tensor *b) {
     if (a->dtype == b->dtype) return true;
@@ -119,14 +151,19 @@ static ct_tensor *gemm_op(const char *op, const ct_tensor *a, const ct_tensor *b
         return ct__no_kernel(op, ct__device(a));
     if (m > INT_MAX || n > INT_MAX || k > INT_MAX)
         return ct_error(CT_ERR_UNSUPPORTED, "%s: matrix sizes above %d are not supported", op, INT_MAX);
+    bool cuda = ct__device(a).type == CT_DEVICE_CUDA;
+    if (cuda && !ct_dtype_is_floating(a->dtype)) /* as PyTorch: cuBLAS has no integer GEMM */
+        return ct_error(CT_ERR_DTYPE, "%s: \"%s\" not implemented for '%s'", op, nbatch ? "bmm_cuda" : "addmm_cuda",
+                        ct__torch_type_name(a->dtype));
     ct_tensor *out = ct__tensor_new(shape.d, shape.ndim, a->dtype, ct__device(a));
     if (!out || ct__numel(shape.d, shape.ndim) == 0) return out;
 
-    /* 16-bit floats compute in f32 on the CPU: convert, multiply, convert back. */
-    ct_dtype cdt = a->dtype == CT_F16 || a->dtype == CT_BF16 ? CT_F32 : a->dtype;
+    /* 16-bit floats compute in f32 on the CPU: convert, multiply, convert back (cuBLAS takes them
+     * as they are and accumulates in f32). */
+    ct_dtype cdt = !cuda && (a->dtype == CT_F16 || a->dtype == CT_BF16) ? CT_F32 : a->dtype;
     bool ok = false;
     ct_scope_begin();
-    ct_gemm_args g = {.dtype = cdt, .m = m, .n = n, .k = k, .alpha = alpha, .beta = beta, .batch_ndim = nbatch};
+    ct_gemm_args g = {.dtype = cdt, .device = ct__device(a).index, .m = m, .n = n, .k = k, .alpha = alpha, .beta = beta, .batch_ndim = nbatch};
     const ct_tensor *ta = NULL, *tb = NULL;
     ct_tensor *c = cdt == out->dtype ? out : ct__tensor_new(shape.d, shape.ndim, cdt, ct__device(a));
     if (ct__numel(a->shape, a->ndim) == 0 || ct__numel(b->shape, b->ndim) == 0) {
@@ -149,8 +186,7 @@ static ct_tensor *gemm_op(const char *op, const ct_tensor *a, const ct_tensor *b
         g.stride_b[d] = batch_stride(tb, nbatch, d);
         g.stride_c[d] = c->stride[d];
     }
-    kernels->gemm(&g);
-    ok = c == out || ct__copy_into(op, out, c);
+    ok = kernels->gemm(&g) && (c == out || ct__copy_into(op, out, c));
 done:
     ct_scope_end();
     return ok ? out : NULL;

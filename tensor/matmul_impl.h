@@ -1,4 +1,4 @@
-/* Matrix-product kernels: one batched, strided GEMM per device (the CUDA slot is NULL for now).
+/* Matrix-product kernels: one batched, strided GEMM per device (CPU: BLAS; CUDA: cuBLAS).
  *
  * C[b] = beta * C[b] + alpha * op(A[b]) @ op(B[b]) for every batch index b, where op(X) is X or
  * X^T. Matrices are row-major with leading dimensions lda/ldb/ldc (elements); batches are laid out
@@ -10,7 +10,8 @@
 #include "tensor_impl.h"
 
 typedef struct ct_gemm_args {
-    ct_dtype dtype; /* f32, f64, i64, i32, u8 (the op converts f16/bf16 to f32 on the CPU) */
+    ct_dtype dtype; /* f32, f64, i64, i32, u8 on the CPU (which converts f16/bf16 to f32); f32, f64, f16, bf16 on CUDA */
+    int device;     /* the CUDA ordinal of the operands (0 on the CPU) */
     bool transa, transb;
     int64_t m, n, k;
     double alpha, beta; /* beta == 0: C is written without being read */
@@ -26,10 +27,17 @@ typedef struct ct_gemm_args {
 } ct_gemm_args;
 
 typedef struct ct_matmul_kernels {
-    void (*gemm)(const ct_gemm_args *args);
+    bool (*gemm)(const ct_gemm_args *args); /* false with a ct error */
 } ct_matmul_kernels;
 
 extern const ct_matmul_kernels ct__matmul_cpu_kernels;
+#ifdef CT_HAVE_CUDA
+extern const ct_matmul_kernels ct__matmul_cuda_kernels;
+#endif
+
+/* The float32 matmul precision (torch.set_float32_matmul_precision): 0 "highest" (full f32),
+ * 1 "high" (TF32 allowed), 2 "medium" (treated as "high": no bf16x3 path here). */
+int ct__float32_matmul_precision(void);
 /* NULL where the device has no kernels yet. */
 const ct_matmul_kernels *ct__matmul_kernels(ct_device device);
 

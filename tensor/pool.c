@@ -96,10 +96,46 @@ static bool check_floating(const char *op, const ct_tensor *x) {
 }
 static ct_dtype compute_dtype(ct_dtype dtype) { return dtype == CT_F64 ? CT_F64 : CT_F32; }
 
-static bool check_cpu(const char *op, const ct_tensor *x) {
-    if (ct__is_cpu(x)) return true;
-    ct__no_kernel(op, ct__device(x));
-    return false;
+/* ---- the CPU table: the plane kernels of cpu/pool_cpu.c (backward ones add into a zeroed gx) ---- */
+
+static size_t plane_bytes(const ct__pool2d_geom *g, ct_dtype dt) {
+    return (size_t)(g->planes * g->ih * g->iw) * ct_dtype_size(dt);
+}
+static bool cpu_max(const ct__pool2d_geom *g, ct_dtype dt, int dev, const void *x, void *y, int64_t *idx) {
+    (void)dev;
+    ct__max_pool2d_cpu(g, dt, x, y, idx);
+    return true;
+}
+static bool cpu_max_backward(const ct__pool2d_geom *g, ct_dtype dt, int dev, const void *gy, const int64_t *idx,
+                             void *gx) {
+    (void)dev;
+    memset(gx, 0, plane_bytes(g, dt));
+    ct__max_pool2d_backward_cpu(g, dt, gy, idx, gx);
+    return true;
+}
+#define CPU_PLANE_OP(name, kernel, zero_dst)                                                           \
+    static bool name(const ct__pool2d_geom *g, ct_dtype dt, int dev, const void *src, void *dst) {     \
+        (void)dev;                                                                                     \
+        if (zero_dst) memset(dst, 0, plane_bytes(g, dt));                                              \
+        kernel(g, dt, src, dst);                                                                       \
+        return true;                                                                                   \
+    }
+CPU_PLANE_OP(cpu_avg, ct__avg_pool2d_cpu, false)
+CPU_PLANE_OP(cpu_avg_backward, ct__avg_pool2d_backward_cpu, true)
+CPU_PLANE_OP(cpu_adaptive, ct__adaptive_avg_pool2d_cpu, false)
+CPU_PLANE_OP(cpu_adaptive_backward, ct__adaptive_avg_pool2d_backward_cpu, true)
+
+static const ct_pool_kernels cpu_kernels = {cpu_max, cpu_max_backward, cpu_avg, cpu_avg_backward, cpu_adaptive,
+                                            cpu_adaptive_backward};
+
+/* The device's pooling table; NULL with ct__no_kernel's error where there is none. */
+static const ct_pool_kernels *pool_kernels(const char *op, const ct_tensor *x) {
+    ct_device d = ct__device(x);
+    if (d.type == CT_DEVICE_CPU) return &cpu_kernels;
+#ifdef CT_HAVE_CUDA
+    if (d.type == CT_DEVICE_CUDA) return &ct__pool_cuda_kernels;
+#endif
+    return ct__no_kernel(op, d);
 }
 
 /* Fills the input dims of g from x (3-d or 4-d, checked by the caller): planes = N * C. */
@@ -146,12 +182,14 @@ ct_tensor *ct__max_pool2d(const ct_tensor *x, ct_shape kernel_size, ct_max_pool_
     if (indices) *indices = NULL;
     if (!CT__CHECK(op, x)) return NULL;
     ct__pool2d_geom g;
-    if (!max_pool_geom(op, x, kernel_size, opts, &g) || !check_floating(op, x) || !check_cpu(op, x)) return NULL;
+    const ct_pool_kernels *k;
+    if (!max_pool_geom(op, x, kernel_size, opts, &g) || !check_floating(op, x) || !(k = pool_kernels(op, x)))
+        return NULL;
     ct_dtype cdt = compute_dtype(x->dtype);
     const ct_tensor *in = ct__contiguous_as(x, cdt);
     ct_tensor *out = new_output(x, &g, cdt), *idx = new_output(x, &g, CT_I64);
     if (!in || !out || !idx) return NULL;
-    ct__max_pool2d_cpu(&g, cdt, ct__data(in), ct__data(out), (int64_t *)ct__data(idx));
+    if (!k->max(&g, cdt, ct__device(x).index, ct__data(in), ct__data(out), (int64_t *)ct__data(idx))) return NULL;
     if (cdt != x->dtype && !(out = ct__contiguous_as(out, x->dtype))) return NULL;
     if (geom) *geom = g;
     if (indices) *indices = idx;
@@ -198,12 +236,14 @@ ct_tensor *ct__avg_pool2d(const ct_tensor *x, ct_shape kernel_size, ct_avg_pool_
     const char *op = "avg_pool2d";
     if (!CT__CHECK(op, x)) return NULL;
     ct__pool2d_geom g;
-    if (!avg_pool_geom(op, x, kernel_size, opts, &g) || !check_floating(op, x) || !check_cpu(op, x)) return NULL;
+    const ct_pool_kernels *k;
+    if (!avg_pool_geom(op, x, kernel_size, opts, &g) || !check_floating(op, x) || !(k = pool_kernels(op, x)))
+        return NULL;
     ct_dtype cdt = compute_dtype(x->dtype);
     const ct_tensor *in = ct__contiguous_as(x, cdt);
     ct_tensor *out = new_output(x, &g, cdt);
     if (!in || !out) return NULL;
-    ct__avg_pool2d_cpu(&g, cdt, ct__data(in), ct__data(out));
+    if (!k->avg(&g, cdt, ct__device(x).index, ct__data(in), ct__data(out))) return NULL;
     if (cdt != x->dtype && !(out = ct__contiguous_as(out, x->dtype))) return NULL;
     if (geom) *geom = g;
     return out;
@@ -233,14 +273,15 @@ ct_tensor *ct__adaptive_avg_pool2d(const ct_tensor *x, ct_shape output_size, ct_
                             "adaptive_avg_pool2d(): Expected input to have non-zero size for non-batch dimensions, but "
                             "input has sizes %s with dimension %d being empty",
                             ct__shape_str(x->shape, x->ndim), d);
-    if (!check_floating(op, x) || !check_cpu(op, x)) return NULL;
+    const ct_pool_kernels *k;
+    if (!check_floating(op, x) || !(k = pool_kernels(op, x))) return NULL;
     ct__pool2d_geom g = {.oh = o[0], .ow = o[1]};
     input_dims(x, &g);
     ct_dtype cdt = compute_dtype(x->dtype);
     const ct_tensor *in = ct__contiguous_as(x, cdt);
     ct_tensor *out = new_output(x, &g, cdt);
     if (!in || !out) return NULL;
-    ct__adaptive_avg_pool2d_cpu(&g, cdt, ct__data(in), ct__data(out));
+    if (!k->adaptive(&g, cdt, ct__device(x).index, ct__data(in), ct__data(out))) return NULL;
     if (cdt != x->dtype && !(out = ct__contiguous_as(out, x->dtype))) return NULL;
     if (geom) *geom = g;
     return out;
@@ -248,48 +289,48 @@ ct_tensor *ct__adaptive_avg_pool2d(const ct_tensor *x, ct_shape output_size, ct_
 
 /* ---- gradients ----------------------------------------------------------------------------- */
 
-/* The gradient w.r.t. an input of input_shape, zero-filled, and grad as contiguous compute-dtype
- * planes; false on failure. */
+/* The gradient w.r.t. an input of input_shape (uninitialised: the kernels write it whole), and
+ * grad as contiguous compute-dtype planes; false on failure. */
 static bool backward_buffers(const ct_tensor *grad, ct_shape input_shape, const ct_tensor **g, ct_tensor **gx) {
     ct_dtype cdt = compute_dtype(grad->dtype);
     *g = ct__contiguous_as(grad, cdt);
     *gx = ct__tensor_new(input_shape.d, input_shape.ndim, cdt, ct__device(grad));
-    if (!*g || !*gx) return false;
-    memset(ct__data(*gx), 0, (size_t)ct__numel(input_shape.d, input_shape.ndim) * ct_dtype_size(cdt));
-    return true;
+    return *g && *gx;
 }
 
 ct_tensor *ct__max_pool2d_backward(const ct_tensor *grad, const ct_tensor *indices, const ct__pool2d_geom *geom,
                                    ct_shape input_shape) {
     const ct_tensor *g;
     ct_tensor *gx;
-    if (!CT__CHECK("max_pool2d_backward", grad, indices) || !check_cpu("max_pool2d_backward", grad) ||
+    const ct_pool_kernels *k;
+    if (!CT__CHECK("max_pool2d_backward", grad, indices) || !(k = pool_kernels("max_pool2d_backward", grad)) ||
         !backward_buffers(grad, input_shape, &g, &gx))
         return NULL;
     const ct_tensor *idx = ct__contiguous_as(indices, CT_I64);
     if (!idx) return NULL;
-    ct__max_pool2d_backward_cpu(geom, gx->dtype, ct__data(g), (const int64_t *)ct__data(idx), ct__data(gx));
-    return gx;
+    bool ok = k->max_backward(geom, gx->dtype, ct__device(grad).index, ct__data(g), (const int64_t *)ct__data(idx),
+                              ct__data(gx));
+    return ok ? gx : NULL;
 }
 
 ct_tensor *ct__avg_pool2d_backward(const ct_tensor *grad, const ct__pool2d_geom *geom, ct_shape input_shape) {
     const ct_tensor *g;
     ct_tensor *gx;
-    if (!CT__CHECK("avg_pool2d_backward", grad) || !check_cpu("avg_pool2d_backward", grad) ||
+    const ct_pool_kernels *k;
+    if (!CT__CHECK("avg_pool2d_backward", grad) || !(k = pool_kernels("avg_pool2d_backward", grad)) ||
         !backward_buffers(grad, input_shape, &g, &gx))
         return NULL;
-    ct__avg_pool2d_backward_cpu(geom, gx->dtype, ct__data(g), ct__data(gx));
-    return gx;
+    return k->avg_backward(geom, gx->dtype, ct__device(grad).index, ct__data(g), ct__data(gx)) ? gx : NULL;
 }
 
 ct_tensor *ct__adaptive_avg_pool2d_backward(const ct_tensor *grad, const ct__pool2d_geom *geom, ct_shape input_shape) {
     const ct_tensor *g;
     ct_tensor *gx;
-    if (!CT__CHECK("adaptive_avg_pool2d_backward", grad) || !check_cpu("adaptive_avg_pool2d_backward", grad) ||
+    const ct_pool_kernels *k;
+    if (!CT__CHECK("adaptive_avg_pool2d_backward", grad) || !(k = pool_kernels("adaptive_avg_pool2d_backward", grad)) ||
         !backward_buffers(grad, input_shape, &g, &gx))
         return NULL;
-    ct__adaptive_avg_pool2d_backward_cpu(geom, gx->dtype, ct__data(g), ct__data(gx));
-    return gx;
+    return k->adaptive_backward(geom, gx->dtype, ct__device(grad).index, ct__data(g), ct__data(gx)) ? gx : NULL;
 }
 
 /* ---- 1d checks ----------------------------------------------------------------------------- */

@@ -73,6 +73,19 @@ void ct_cuda_reset_peak_memory_stats(int device);
 void ct_cuda_empty_cache(void);
 
 /* cuda:math (TF32 and reduced-precision switches, torch.backends.cuda.matmul / cudnn) */
+/* Whether float32 matrix products on CUDA may use TF32 tensor cores (10-bit mantissa inputs, f32
+ * accumulation): torch.backends.cuda.matmul.allow_tf32, default false. One setting with the
+ * float32 matmul precision, as in PyTorch: allowing TF32 is precision "high", forbidding it
+ * "highest". */
+void ct_set_allow_tf32(bool allow);
+bool ct_get_allow_tf32(void);
+/* torch.set_float32_matmul_precision: "highest" (default), "high" or "medium" (TF32 here too);
+ * false with CT_ERR_ARG for another string. */
+bool ct_set_float32_matmul_precision(const char *precision);
+const char *ct_get_float32_matmul_precision(void);
+/* Whether cuDNN convolutions in float32 may use TF32: torch.backends.cudnn.allow_tf32, default true. */
+void ct_set_cudnn_allow_tf32(bool allow);
+bool ct_get_cudnn_allow_tf32(void);
 
 #ifdef __cplusplus
 }

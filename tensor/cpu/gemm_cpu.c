@@ -118,12 +118,12 @@ static void int_gemm(const ct_gemm_args *g, int64_t nbatch) {
     }
 }
 
-static void cpu_gemm(const ct_gemm_args *g) {
+static bool cpu_gemm(const ct_gemm_args *g) {
     int64_t nbatch = batch_count(g);
-    if (nbatch == 0 || g->m == 0 || g->n == 0) return;
+    if (nbatch == 0 || g->m == 0 || g->n == 0) return true;
     if (g->dtype != CT_F32 && g->dtype != CT_F64) {
         int_gemm(g, nbatch);
-        return;
+        return true;
     }
     pthread_once(&blas_mode_once, blas_mode_init);
     /* Each product is computed by the same BLAS calls whatever the batching, so results do not
@@ -137,6 +137,7 @@ static void cpu_gemm(const ct_gemm_args *g) {
     } else {
         for (int64_t i = 0; i < nbatch; i++) blas_one(g, i);
     }
+    return true;
 }
 
 const ct_matmul_kernels ct__matmul_cpu_kernels = {.gemm = cpu_gemm};
