@@ -234,4 +234,29 @@ ct_tensor *ct__relu_backward(const ct_tensor *grad, const ct_tensor *result);
 /* grad * gelu'(x) in one pass (x and grad of one shape). */
 ct_tensor *ct__gelu_backward(const ct_tensor *grad, const ct_tensor *x, ct_gelu_approx approximate);
 
+/* cuda: fused optimizers (fused_optim.c). In-place updates of n parameters in one call (on CUDA one
+ * launch per ~20M elements over all tensors: PyTorch's multi_tensor_apply), with exactly the
+ * formulas of torch.optim's single-tensor SGD / Adam / AdamW (see tensor/fused_optim_impl.h).
+ * Every tensor contiguous, floating, of params[0]'s dtype and device; grads[i] and the state
+ * tensors [i] of params[i]'s numel. 16-bit floats compute in float. False with an error naming
+ * the tensor (argument and index) that is wrong. */
+typedef struct ct__sgd_hparams {
+    double lr, momentum, dampening, weight_decay;
+    bool nesterov, maximize;
+    bool first_step; /* the momentum buffers are new: they take d itself (torch's clone of d) */
+} ct__sgd_hparams;
+/* momentum_buffers: NULL when momentum == 0. */
+bool ct__fused_sgd_(ct_tensor *const *params, ct_tensor *const *grads, ct_tensor *const *momentum_buffers, int n,
+                    const ct__sgd_hparams *h);
+typedef struct ct__adam_hparams {
+    double step; /* the step count t, from 1 (kept on the host: no sync per step) */
+    double lr, beta1, beta2, eps, weight_decay;
+    bool decoupled; /* AdamW: p *= 1 - lr * weight_decay first, instead of g += weight_decay * p */
+    bool maximize;
+} ct__adam_hparams;
+/* max_exp_avg_sqs: NULL unless amsgrad. */
+bool ct__fused_adam_(ct_tensor *const *params, ct_tensor *const *grads, ct_tensor *const *exp_avgs,
+                     ct_tensor *const *exp_avg_sqs, ct_tensor *const *max_exp_avg_sqs, int n,
+                     const ct__adam_hparams *h);
+
 #endif /* CTORCH_NATIVE_IMPL_H */
