@@ -259,4 +259,17 @@ bool ct__fused_adam_(ct_tensor *const *params, ct_tensor *const *grads, ct_tenso
                      ct_tensor *const *exp_avg_sqs, ct_tensor *const *max_exp_avg_sqs, int n,
                      const ct__adam_hparams *h);
 
+/* cuda: attention (attention.c): the fused (flash) scaled dot-product attention, CUDA only.
+ * q [..., L, E], k and v [..., S, E] with the same leading dims; f32, f16 or bf16, one dtype and
+ * one CUDA device. ct__flash_attention_supported says whether the kernel covers the inputs
+ * (otherwise the caller composes it from ops: attn_mask and dropout are the caller's to rule
+ * out). The forward returns out [..., L, E] and lse [..., L] (float32: the logsumexp of each row
+ * of the scaled, masked scores), which the backward takes to recompute the softmax. */
+bool ct__flash_attention_supported(const ct_tensor *q, const ct_tensor *k, const ct_tensor *v);
+ct_tensor *ct__flash_attention(const ct_tensor *q, const ct_tensor *k, const ct_tensor *v, bool causal, double scale,
+                               ct_tensor **lse);
+bool ct__flash_attention_backward(const ct_tensor *grad, const ct_tensor *q, const ct_tensor *k, const ct_tensor *v,
+                                  const ct_tensor *out, const ct_tensor *lse, bool causal, double scale,
+                                  ct_tensor **dq, ct_tensor **dk, ct_tensor **dv);
+
 #endif /* CTORCH_NATIVE_IMPL_H */
