@@ -300,7 +300,7 @@ bool ct_optimizer_step(ct_optimizer *opt) {
     if (!ct_ok() || !check_opt("step", opt)) return false;
     bool ok = true;
     CT_NO_GRAD CT_SCOPE {
-        bool *done = opt->algo->update_many ? ct_scope_alloc((size_t)opt->n_params * sizeof *done) : NULL;
+        bool *done = opt->algo->update_many ? ct_scope_alloc((size_t)(opt->n_params + 1) * sizeof *done) : NULL;
         if (done) memset(done, 0, (size_t)opt->n_params * sizeof *done);
         else ok = !opt->algo->update_many;
         for (int i = 0; i < opt->n_params && ok; i++) {
