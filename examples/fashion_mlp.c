@@ -1,6 +1,6 @@
 /* A multilayer perceptron on Fashion-MNIST, written as a module of its own (what a PyTorch user
  * writes as `class MLP(nn.Module)`): 784-256-128-10 with ReLU, Adam, 20 epochs.
- *   build/examples/fashion_mlp [--epochs N] [--batch-size B] [--lr X] [--data DIR] [--out FILE]
+ *   build/examples/fashion_mlp [--epochs N] [--batch-size B] [--lr X] [--data DIR] [--out FILE] [--device cpu|cuda[:N]]
  * Ends with test_accuracy=<0.xxxx> (the dataset's published MLP baseline, 256-128-100, is 0.883). */
 #include "fashion_train.h"
 
@@ -30,7 +30,7 @@ static ct_module *mlp_new(int64_t in, int64_t hidden1, int64_t hidden2, int64_t 
 int main(int argc, char **argv) {
     ct_init();
     ct_manual_seed(0);
-    fashion_args args = {"/usr/share/datasets/fashion-mnist", "fashion_mlp.h5", 20, 128, 1e-3, true};
+    fashion_args args = {"/usr/share/datasets/fashion-mnist", "fashion_mlp.h5", 20, 128, 1e-3, true, CT_CPU};
     if (!fashion_parse(argc, argv, &args)) return 2;
     int rc = fashion_train(mlp_new(784, 256, 128, 10), &args);
     ct_shutdown();

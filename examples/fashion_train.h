@@ -19,7 +19,19 @@ typedef struct fashion_args {
     int64_t batch_size;
     double lr;
     bool flatten;      /* the MLP takes [N, 784], the CNN [N, 1, 28, 28] */
+    ct_device device;  /* where the model and each batch live (zero-initialized: the CPU) */
 } fashion_args;
+
+/* "cpu", "cuda" (= cuda:0) or "cuda:N"; false for anything else. */
+static bool fashion_device(const char *s, ct_device *d) {
+    char *end;
+    if (!strcmp(s, "cpu")) return *d = CT_CPU, true;
+    if (!strcmp(s, "cuda")) return *d = CT_CUDA(0), true;
+    if (strncmp(s, "cuda:", 5) || !s[5]) return false;
+    long i = strtol(s + 5, &end, 10);
+    if (*end || i < 0 || i > 127) return false;
+    return *d = CT_CUDA(i), true;
+}
 
 static double fashion_now(void) {
     struct timespec ts;
@@ -27,7 +39,8 @@ static double fashion_now(void) {
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-/* --epochs N --batch-size B --lr X --data DIR --out FILE override the defaults in *a. */
+/* --epochs N --batch-size B --lr X --data DIR --out FILE --device cpu|cuda[:N] override the
+ * defaults in *a. */
 static bool fashion_parse(int argc, char **argv, fashion_args *a) {
     for (int i = 1; i < argc; i++) {
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -37,6 +50,10 @@ static bool fashion_parse(int argc, char **argv, fashion_args *a) {
         else if (!strcmp(argv[i], "--lr")) a->lr = atof(v), i++;
         else if (!strcmp(argv[i], "--data")) a->data = v, i++;
         else if (!strcmp(argv[i], "--out")) a->out = v, i++;
+        else if (!strcmp(argv[i], "--device")) {
+            if (!fashion_device(v, &a->device)) return fprintf(stderr, "unknown device %s (cpu, cuda or cuda:N)\n", v), false;
+            i++;
+        }
         else return fprintf(stderr, "unknown option %s\n", argv[i]), false;
     }
     return a->epochs > 0 && a->batch_size > 0 && a->lr > 0;
@@ -49,13 +66,14 @@ static ct_tensor *fashion_prepare(ct_tensor *images, bool flatten) {
     return flatten ? ct_flatten(x, 1) : x;
 }
 
-static double fashion_accuracy(ct_module *net, ct_tensor *x, ct_tensor *y) {
+/* The data stays on the host; each batch moves to the model's device (a no-op on the CPU). */
+static double fashion_accuracy(ct_module *net, ct_tensor *x, ct_tensor *y, ct_device device) {
     int64_t n = ct_size(x, 0), correct = 0;
     ct_module_eval(net);
     for (int64_t start = 0; start < n; start += 1000) CT_SCOPE CT_NO_GRAD {
         int64_t len = n - start < 1000 ? n - start : 1000;
-        ct_tensor *pred = ct_argmax(ct_forward(net, ct_narrow(x, 0, start, len)), .dim = CT_DIMS(1));
-        correct += (int64_t)ct_item(ct_sum(ct_eq(pred, ct_narrow(y, 0, start, len))));
+        ct_tensor *pred = ct_argmax(ct_forward(net, ct_to(ct_narrow(x, 0, start, len), device)), .dim = CT_DIMS(1));
+        correct += (int64_t)ct_item(ct_sum(ct_eq(pred, ct_to(ct_narrow(y, 0, start, len), device))));
     }
     ct_module_train(net, true);
     return (double)correct / (double)n;
@@ -69,6 +87,10 @@ static int fashion_train(ct_module *net, const fashion_args *a) {
         return 1;
     }
     ct_tensor *x = fashion_prepare(train_images, a->flatten), *x_test = fashion_prepare(test_images, a->flatten);
+    if (!ct_module_to(net, a->device)) {
+        fprintf(stderr, "moving the model to %s: %s\n", ct_device_name(a->device), ct_last_error());
+        return 1;
+    }
     printf("%s\n%lld parameters; %lld training and %lld test images\n", ct_module_str(net), (long long)ct_num_parameters(net),
            (long long)ct_size(x, 0), (long long)ct_size(x_test, 0));
     ct_optimizer *opt = ct_adam(ct_parameters(net), .lr = a->lr);
@@ -82,7 +104,8 @@ static int fashion_train(ct_module *net, const fashion_args *a) {
             for (int64_t s = 0; s < steps; s++) CT_SCOPE {
                 int64_t len = n - s * a->batch_size < a->batch_size ? n - s * a->batch_size : a->batch_size;
                 ct_tensor *idx = ct_narrow(order, 0, s * a->batch_size, len);
-                ct_tensor *loss = ct_cross_entropy(ct_forward(net, ct_index_select(x, 0, idx)), ct_index_select(train_labels, 0, idx));
+                ct_tensor *loss = ct_cross_entropy(ct_forward(net, ct_to(ct_index_select(x, 0, idx), a->device)),
+                                                 ct_to(ct_index_select(train_labels, 0, idx), a->device));
                 ct_zero_grad(opt);
                 if (!ct_backward(loss) || !ct_step(opt)) break;
                 loss_sum += ct_item(loss);
@@ -95,16 +118,16 @@ static int fashion_train(ct_module *net, const fashion_args *a) {
         ct_scheduler_step(schedule);
         double now = fashion_now(), per_epoch = (now - start) / epoch;
         printf("epoch %2d/%d  loss %.4f  %.0f images/s  test accuracy %.4f  elapsed %.0fs  ETA %.0fs\n", epoch, a->epochs,
-               loss_sum / (double)steps, (double)n / (now - epoch_start), fashion_accuracy(net, x_test, test_labels), now - start,
+               loss_sum / (double)steps, (double)n / (now - epoch_start), fashion_accuracy(net, x_test, test_labels, a->device), now - start,
                per_epoch * (a->epochs - epoch));
         fflush(stdout);
     }
-    if (!ct_save_state(net, a->out)) {
+    if (!ct_module_to(net, CT_CPU) || !ct_save_state(net, a->out)) {
         fprintf(stderr, "saving %s: %s\n", a->out, ct_last_error());
         return 1;
     }
     printf("saved %s\n", a->out);
-    printf("test_accuracy=%.4f\n", fashion_accuracy(net, x_test, test_labels));
+    printf("test_accuracy=%.4f\n", fashion_accuracy(net, x_test, test_labels, CT_CPU));
     return 0;
 }
 

@@ -1,86 +1,50 @@
-/* Adam and AdamW, as torch.optim.Adam / AdamW's single-tensor path (PyTorch 2.x), fused into one
- * loop per parameter. With t the step counted from 1:
- *
- *     p = p * (1 - lr * weight_decay)               (AdamW: decoupled decay, before the update)
- *     g = maximize ? -g : g
- *     g = g + weight_decay * p                      (Adam, weight_decay != 0)
- *     m = lerp(m, g, 1 - beta1)
- *     v = beta2 * v + (1 - beta2) * g * g
- *     vmax = max(vmax, v)                           (amsgrad; then used in place of v)
- *     denom = sqrt(v) / sqrt(1 - beta2^t) + eps
- *     p = p - lr / (1 - beta1^t) * m / denom
+/* Adam and AdamW, as torch.optim.Adam / AdamW's single-tensor path (PyTorch 2.x), through the fused
+ * update ct__fused_adam_ (the formula is in tensor/fused_optim_impl.h).
  *
  * State: "step" (0-d float32), "exp_avg" (m), "exp_avg_sq" (v), "max_exp_avg_sq" (amsgrad). */
 #include "optim_impl.h"
 
 enum { STEP, EXP_AVG, EXP_AVG_SQ, MAX_EXP_AVG_SQ };
 
-typedef struct adam_args {
-    double beta1, beta2, eps, weight_decay; /* weight_decay: Adam's coupled decay (0 for AdamW) */
-    double decay;                           /* AdamW's factor 1 - lr * weight_decay (1 for Adam) */
-    double step_size, bias_correction2_sqrt;
-    bool maximize;
-} adam_args;
-
-/* One element; AMS (a constant) selects amsgrad, so each variant is a branch-free loop that vectorizes. */
-#define ADAM_BODY(T, A, LD, ST, AMS)                                                             \
-    A pi = LD(p[i]);                                                                             \
-    if (a.decay != 1) pi = LD(ST(pi * decay));                                                   \
-    A gi = a.maximize ? -LD(g[i]) : LD(g[i]);                                                    \
-    if (a.weight_decay != 0) gi = gi + wd * pi;                                                  \
-    A mi = LD(ST(CT__LERP(LD(m[i]), gi, w1)));                                                   \
-    A vi = LD(ST(LD(v[i]) * b2 + w2 * gi * gi));                                                 \
-    m[i] = ST(mi);                                                                               \
-    v[i] = ST(vi);                                                                               \
-    if (AMS) {                                                                                   \
-        A mx = LD(vmax[i]);                                                                      \
-        vi = mx > vi || mx != mx ? mx : vi; /* torch.maximum propagates NaN */                   \
-        vmax[i] = ST(vi);                                                                        \
-    }                                                                                            \
-    A denom = LD(ST(LD(ST(CT__SQRT(vi) / bc2)) + eps));                                          \
-    p[i] = ST(pi + (-step_size) * (mi / denom));
-
-#define ADAM_LOOP(sfx, T, A, LD, ST)                                                             \
-    static void adam_##sfx(T *restrict p, const T *restrict g, T *restrict m, T *restrict v, T *restrict vmax, \
-                           int64_t n, adam_args a) {                                             \
-        const A w1 = (A)(1 - a.beta1), b2 = (A)a.beta2, w2 = (A)(1 - a.beta2), eps = (A)a.eps;   \
-        const A wd = (A)a.weight_decay, decay = (A)a.decay, step_size = (A)a.step_size;          \
-        const A bc2 = (A)a.bias_correction2_sqrt;                                                \
-        if (vmax) {                                                                              \
-            CT__OPTIM_OMP_FOR                                                                    \
-            for (int64_t i = 0; i < n; i++) { ADAM_BODY(T, A, LD, ST, 1) }                       \
-        } else {                                                                                 \
-            CT__OPTIM_OMP_FOR                                                                    \
-            for (int64_t i = 0; i < n; i++) { ADAM_BODY(T, A, LD, ST, 0) }                       \
-        }                                                                                        \
+/* Each parameter counts its own steps (on the host, as a 0-d CPU tensor: no sync per step);
+ * parameters at the same count share one fused call, so usually the whole batch is one. */
+static bool update_many(ct__optim_param *const *params, ct_tensor *const *p, ct_tensor *const *g, int n,
+                        const ct_optim_opts *o, bool decoupled) {
+    double *steps = ct_scope_alloc((size_t)n * sizeof *steps);
+    ct_tensor **sub = ct_scope_alloc(5 * (size_t)n * sizeof *sub);
+    if (!steps || !sub) return false;
+    for (int i = 0; i < n; i++) {
+        steps[i] = ct__optim_step_count(params[i], STEP);
+        if (isnan(steps[i]) || !ct__optim_slot(params[i], EXP_AVG, false, 0) ||
+            !ct__optim_slot(params[i], EXP_AVG_SQ, false, 0) ||
+            (o->amsgrad && !ct__optim_slot(params[i], MAX_EXP_AVG_SQ, false, 0)))
+            return false;
     }
-CT__OPTIM_DTYPES(ADAM_LOOP)
-
-static bool update(ct__optim_param *param, const ct_optim_opts *o, void *p, const void *g, int64_t n, bool decoupled) {
-    double step = ct__optim_step_count(param, STEP);
-    ct_tensor *m = ct__optim_slot(param, EXP_AVG, false, 0);
-    ct_tensor *v = ct__optim_slot(param, EXP_AVG_SQ, false, 0);
-    ct_tensor *vmax = o->amsgrad ? ct__optim_slot(param, MAX_EXP_AVG_SQ, false, 0) : NULL;
-    if (isnan(step) || !m || !v || (o->amsgrad && !vmax)) return false;
-    adam_args a = {
-        .beta1 = o->betas[0],
-        .beta2 = o->betas[1],
-        .eps = o->eps,
-        .weight_decay = decoupled ? 0 : o->weight_decay,
-        .decay = decoupled ? 1 - o->lr * o->weight_decay : 1,
-        .step_size = o->lr / (1 - pow(o->betas[0], step)),
-        .bias_correction2_sqrt = sqrt(1 - pow(o->betas[1], step)),
-        .maximize = o->maximize,
-    };
-    CT__OPTIM_DISPATCH(param->p->dtype, adam, p, g, ct__optim_data(m), ct__optim_data(v), ct__optim_data(vmax), n, a);
+    ct__adam_hparams h = {.lr = o->lr, .beta1 = o->betas[0], .beta2 = o->betas[1], .eps = o->eps,
+                          .weight_decay = o->weight_decay, .decoupled = decoupled, .maximize = o->maximize};
+    for (int i = 0; i < n; i++) {
+        if (isnan(steps[i])) continue; /* done in an earlier call */
+        h.step = steps[i];
+        int k = 0;
+        for (int j = i; j < n; j++) {
+            if (steps[j] != h.step) continue;
+            sub[k] = p[j], sub[n + k] = g[j], sub[2 * n + k] = params[j]->state[EXP_AVG];
+            sub[3 * n + k] = params[j]->state[EXP_AVG_SQ], sub[4 * n + k] = params[j]->state[MAX_EXP_AVG_SQ];
+            steps[j] = NAN, k++;
+        }
+        if (!ct__fused_adam_(sub, sub + n, sub + 2 * n, sub + 3 * n, o->amsgrad ? sub + 4 * n : NULL, k, &h))
+            return false;
+    }
     return true;
 }
 
-static bool adam_update(ct__optim_param *param, const ct_optim_opts *o, void *p, const void *g, int64_t n) {
-    return update(param, o, p, g, n, false);
+static bool adam_update_many(ct__optim_param *const *params, ct_tensor *const *p, ct_tensor *const *g, int n,
+                             const ct_optim_opts *o) {
+    return update_many(params, p, g, n, o, false);
 }
-static bool adamw_update(ct__optim_param *param, const ct_optim_opts *o, void *p, const void *g, int64_t n) {
-    return update(param, o, p, g, n, true);
+static bool adamw_update_many(ct__optim_param *const *params, ct_tensor *const *p, ct_tensor *const *g, int n,
+                              const ct_optim_opts *o) {
+    return update_many(params, p, g, n, o, true);
 }
 
 static bool validate(const char *name, const ct_optim_opts *o) {
@@ -106,11 +70,11 @@ static bool adamw_validate(const ct_optim_opts *o) { return validate("AdamW", o)
 
 const ct__optim_algo ct__adam_algo = {
     .name = "Adam", .options = ADAM_OPTIONS, .defaults = ADAM_DEFAULTS(0.0),
-    .validate = adam_validate, .update = adam_update, .slot_names = ADAM_SLOTS,
+    .validate = adam_validate, .update_many = adam_update_many, .slot_names = ADAM_SLOTS,
 };
 const ct__optim_algo ct__adamw_algo = {
     .name = "AdamW", .options = ADAM_OPTIONS, .defaults = ADAM_DEFAULTS(1e-2),
-    .validate = adamw_validate, .update = adamw_update, .slot_names = ADAM_SLOTS,
+    .validate = adamw_validate, .update_many = adamw_update_many, .slot_names = ADAM_SLOTS,
 };
 
 ct_optimizer *ct_adam_opt(ct_tensor_list params, ct_optim_opts opts) { return ct__optimizer_new(&ct__adam_algo, params, opts); }

@@ -4,6 +4,7 @@
 #define CTORCH_OPTIM_IMPL_H
 
 #include "../autograd/autograd_impl.h"
+#include "../tensor/fused_optim_impl.h"
 #include "ctorch/optim.h"
 
 /* Per-parameter state tensors: up to four slots, named by the algorithm (NULL = not made yet). */
@@ -48,6 +49,11 @@ typedef struct ct__optim_algo {
     /* Checks a resolved set of options with PyTorch's messages (false with the error recorded). */
     bool (*validate)(const ct_optim_opts *o);
     ct__optim_update_fn update;
+    /* Or a batch of parameters of one group, device and dtype in one fused call (any device): p[i]
+     * and g[i] are params[i]'s parameter and gradient, staged contiguous. NULL: update per parameter
+     * (CPU only). */
+    bool (*update_many)(ct__optim_param *const *params, ct_tensor *const *p, ct_tensor *const *g, int n,
+                        const ct_optim_opts *o);
     const char *slot_names[CT__OPTIM_SLOTS]; /* state_dict names; NULL for unused slots */
     /* Makes state at group creation (Adagrad's sum); NULL when state is made lazily at step. */
     bool (*init_state)(ct__optim_param *param, const ct_optim_opts *o);
@@ -77,37 +83,8 @@ double ct__optim_step_count(ct__optim_param *param, int i);
  * string lives in a thread-local ring of 8 buffers. */
 const char *ct__py_float(double v);
 
-/* Typed loops: each algorithm writes its loop once as a macro over (suffix, storage type T,
- * compute type A, load, store) and instantiates it with CT__OPTIM_DTYPES; 16-bit floats compute in
- * float and round once on store. Loops run in parallel above CT__OPTIM_PARALLEL_MIN elements: each
- * element is independent, so results never depend on the thread count. */
-#define CT__OPTIM_LD(x) (x)
-#define CT__OPTIM_ST(x) (x)
-#define CT__OPTIM_DTYPES(X)                                                                      \
-    X(f32, float, float, CT__OPTIM_LD, CT__OPTIM_ST)                                             \
-    X(f64, double, double, CT__OPTIM_LD, CT__OPTIM_ST)                                           \
-    X(f16, ct_half, float, ct_half_to_float, ct_float_to_half)                                   \
-    X(bf16, ct_bf16, float, ct_bf16_to_float, ct_float_to_bf16)
-#define CT__OPTIM_PARALLEL_MIN 32768
-/* sqrt in the compute type (sqrtf for float). */
-#define CT__SQRT(x) _Generic((x), float: sqrtf, default: sqrt)(x)
-/* Put before a `for (int64_t i = 0; i < n; i++)` loop whose element count is the variable n. */
-#define CT__OPTIM_OMP_FOR                                                                        \
-    _Pragma("omp parallel for schedule(static) num_threads(ct__num_threads()) if (n >= CT__OPTIM_PARALLEL_MIN)")
-/* The dispatch over dtypes for an algorithm's instantiated loops name_f32, name_f64, ... */
-#define CT__OPTIM_DISPATCH(dtype, name, ...)                                                     \
-    do {                                                                                         \
-        switch (dtype) {                                                                         \
-        case CT_F32: name##_f32(__VA_ARGS__); break;                                             \
-        case CT_F64: name##_f64(__VA_ARGS__); break;                                             \
-        case CT_F16: name##_f16(__VA_ARGS__); break;                                             \
-        case CT_BF16: name##_bf16(__VA_ARGS__); break;                                           \
-        default: break;                                                                          \
-        }                                                                                        \
-    } while (0)
-
-/* PyTorch's lerp kernel: start + w (end - start) for w < 0.5, else end - (end - start)(1 - w). */
-#define CT__LERP(start, end, w) ((w) < 0.5f ? (start) + (w) * ((end) - (start)) : (end) - ((end) - (start)) * (1 - (w)))
+/* The typed-loop helpers (CT__OPTIM_DTYPES, CT__OPTIM_OMP_FOR, CT__OPTIM_DISPATCH, CT__LERP,
+ * CT__SQRT) are tensor/fused_optim_impl.h's, shared with the fused SGD/Adam kernels. */
 
 /* A state tensor's data (NULL for an absent slot). */
 static inline void *ct__optim_data(const ct_tensor *t) { return t ? ct__data(t) : NULL; }

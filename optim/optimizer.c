@@ -233,15 +233,23 @@ double ct__optim_step_count(ct__optim_param *param, int i) {
 
 /* ---- step and zero_grad ------------------------------------------------------------------------ */
 
+static ct_tensor *grad_of(const ct__optim_param *param) {
+    return param->p->autograd ? param->p->autograd->grad : NULL;
+}
+
+static bool check_param(const char *name, const ct_tensor *p) {
+    if (!ct_dtype_is_floating(p->dtype))
+        return ct_error(CT_ERR_DTYPE, "%s: cannot optimize a tensor of dtype %s", name, ct_dtype_name(p->dtype)), false;
+    return ct__check_writable(name, p);
+}
+
 /* One parameter: stage p and its gradient contiguous (p copied back after), run the algorithm's
  * loop, mark the in-place write. */
 static bool step_param(const ct_optimizer *opt, ct__optim_param *param, ct_tensor *grad) {
     ct_tensor *p = param->p;
     const char *name = opt->algo->name;
     if (!ct__is_cpu(p)) return ct__no_kernel(name, ct__device(p)), false;
-    if (!ct_dtype_is_floating(p->dtype))
-        return ct_error(CT_ERR_DTYPE, "%s: cannot optimize a tensor of dtype %s", name, ct_dtype_name(p->dtype)), false;
-    if (!ct__check_writable(name, p)) return false;
+    if (!check_param(name, p)) return false;
     ct_tensor *pc = ct__contiguous_as(p, p->dtype);
     ct_tensor *gc = ct__contiguous_as(grad, p->dtype);
     if (!pc || !gc) return false;
@@ -252,14 +260,54 @@ static bool step_param(const ct_optimizer *opt, ct__optim_param *param, ct_tenso
     return true;
 }
 
+/* The parameters from `first` on that have a gradient, are not done, and share first's group,
+ * device and dtype: staged contiguous and updated in one fused call (update_many), then the staged
+ * copies of non-contiguous parameters written back. */
+static bool step_batch(const ct_optimizer *opt, int first, bool *done) {
+    const char *name = opt->algo->name;
+    const ct_tensor *p0 = opt->params[first].p;
+    int cap = opt->n_params - first;
+    ct__optim_param **params = ct_scope_alloc((size_t)cap * sizeof *params);
+    ct_tensor **staged = ct_scope_alloc(2 * (size_t)cap * sizeof *staged);
+    if (!params || !staged) return false;
+    int n = 0;
+    for (int i = first; i < opt->n_params; i++) {
+        ct__optim_param *param = &opt->params[i];
+        ct_tensor *p = param->p, *grad = grad_of(param);
+        if (done[i] || !grad || param->group != opt->params[first].group || p->dtype != p0->dtype ||
+            !ct_device_equal(ct__device(p), ct__device(p0)))
+            continue;
+        done[i] = true;
+        if (!check_param(name, p)) return false;
+        params[n] = param;
+        staged[n] = ct__contiguous_as(p, p->dtype);
+        staged[cap + n] = ct__contiguous_as(grad, p->dtype);
+        if (!staged[n] || !staged[cap + n]) return false;
+        n++;
+    }
+    if (!opt->algo->update_many(params, staged, staged + cap, n, &opt->groups[params[0]->group].o)) return false;
+    for (int i = 0; i < n; i++) {
+        ct_tensor *p = params[i]->p;
+        if (staged[i] != p) {
+            if (!ct__copy_into(name, p, staged[i])) return false;
+            ct__bump_version(p);
+        }
+    }
+    return true;
+}
+
 bool ct_optimizer_step(ct_optimizer *opt) {
     if (!ct_ok() || !check_opt("step", opt)) return false;
     bool ok = true;
     CT_NO_GRAD CT_SCOPE {
+        bool *done = opt->algo->update_many ? ct_scope_alloc((size_t)(opt->n_params + 1) * sizeof *done) : NULL;
+        if (done) memset(done, 0, (size_t)opt->n_params * sizeof *done);
+        else ok = !opt->algo->update_many;
         for (int i = 0; i < opt->n_params && ok; i++) {
             ct__optim_param *param = &opt->params[i];
-            ct_tensor *grad = param->p->autograd ? param->p->autograd->grad : NULL;
-            if (grad) ok = step_param(opt, param, grad);
+            ct_tensor *grad = grad_of(param);
+            if (!grad || (done && done[i])) continue;
+            ok = done ? step_batch(opt, i, done) : step_param(opt, param, grad);
         }
     }
     return ok;

@@ -1,47 +1,29 @@
-/* SGD, as torch.optim.SGD's single-tensor path (PyTorch 2.x), fused into one loop per parameter:
- *
- *     d = maximize ? -g : g
- *     d = d + weight_decay * p                      (weight_decay != 0)
- *     buf = d on the first step, else momentum * buf + (1 - dampening) * d   (momentum != 0)
- *     d = nesterov ? d + momentum * buf : buf       (momentum != 0)
- *     p = p - lr * d
+/* SGD, as torch.optim.SGD's single-tensor path (PyTorch 2.x), through the fused update
+ * ct__fused_sgd_ (the formula is in tensor/fused_optim_impl.h): one call per batch of parameters.
  *
  * State: "momentum_buffer" (made when momentum != 0). */
 #include "optim_impl.h"
 
-typedef struct sgd_args {
-    double lr, momentum, dampening, weight_decay;
-    bool nesterov, maximize, first; /* first: the buffer is new and takes d itself */
-} sgd_args;
-
-#define SGD_LOOP(sfx, T, A, LD, ST)                                                              \
-    static void sgd_##sfx(T *restrict p, const T *restrict g, T *restrict buf, int64_t n, sgd_args a) { \
-        const A lr = (A)a.lr, wd = (A)a.weight_decay, mom = (A)a.momentum, damp1 = (A)(1 - a.dampening); \
-        CT__OPTIM_OMP_FOR                                                                        \
-        for (int64_t i = 0; i < n; i++) {                                                        \
-            A pi = LD(p[i]), d = a.maximize ? -LD(g[i]) : LD(g[i]);                              \
-            if (a.weight_decay != 0) d = d + wd * pi;                                            \
-            if (buf) {                                                                           \
-                A b = a.first ? d : LD(buf[i]) * mom + damp1 * d;                                \
-                buf[i] = ST(b);                                                                  \
-                b = LD(buf[i]);                                                                  \
-                d = a.nesterov ? d + mom * b : b;                                                \
-            }                                                                                    \
-            p[i] = ST(pi + (-lr) * d);                                                           \
-        }                                                                                        \
+/* The parameters whose buffers are new (first == true) take d itself; the others decay theirs:
+ * two fused calls at most. */
+static bool sgd_update_many(ct__optim_param *const *params, ct_tensor *const *p, ct_tensor *const *g, int n,
+                            const ct_optim_opts *o) {
+    ct__sgd_hparams h = {o->lr, o->momentum, o->dampening, o->weight_decay, o->nesterov, o->maximize, false};
+    if (o->momentum == 0) return ct__fused_sgd_(p, g, NULL, n, &h);
+    ct_tensor **sub = ct_scope_alloc(3 * (size_t)n * sizeof *sub);
+    bool *fresh = ct_scope_alloc((size_t)n * sizeof *fresh);
+    if (!sub || !fresh) return false;
+    for (int i = 0; i < n; i++) {
+        fresh[i] = !params[i]->state[0];
+        if (!ct__optim_slot(params[i], 0, false, 0)) return false;
     }
-CT__OPTIM_DTYPES(SGD_LOOP)
-
-static bool sgd_update(ct__optim_param *param, const ct_optim_opts *o, void *p, const void *g, int64_t n) {
-    sgd_args a = {o->lr, o->momentum, o->dampening, o->weight_decay, o->nesterov, o->maximize, false};
-    void *buf = NULL;
-    if (o->momentum != 0) {
-        a.first = !param->state[0];
-        ct_tensor *t = ct__optim_slot(param, 0, false, 0);
-        if (!t) return false;
-        buf = ct__optim_data(t);
+    for (int pass = 0; pass < 2; pass++) {
+        h.first_step = pass == 0;
+        int k = 0;
+        for (int i = 0; i < n; i++)
+            if (fresh[i] == h.first_step) sub[k] = p[i], sub[n + k] = g[i], sub[2 * n + k] = params[i]->state[0], k++;
+        if (k && !ct__fused_sgd_(sub, sub + n, sub + 2 * n, k, &h)) return false;
     }
-    CT__OPTIM_DISPATCH(param->p->dtype, sgd, p, g, buf, n, a);
     return true;
 }
 
@@ -62,7 +44,7 @@ const ct__optim_algo ct__sgd_algo = {
                  .alpha = NAN, .lr_decay = NAN, .initial_accumulator_value = NAN, .nesterov = 0, .amsgrad = -1,
                  .centered = -1, .maximize = 0},
     .validate = sgd_validate,
-    .update = sgd_update,
+    .update_many = sgd_update_many,
     .slot_names = {"momentum_buffer"},
 };
 

@@ -246,4 +246,42 @@ ct_tensor *ct__cross_entropy_rows_backward(const ct_tensor *grad, const ct_tenso
 ct_tensor *ct__cross_entropy_logits(const ct_tensor *logits, const ct_tensor *target, int64_t ignore_index,
                                     double label_smoothing);
 
+/* cuda: fused optimizers (fused_optim.c). In-place updates of n parameters in one call (on CUDA one
+ * launch per ~20M elements over all tensors: PyTorch's multi_tensor_apply), with exactly the
+ * formulas of torch.optim's single-tensor SGD / Adam / AdamW (see tensor/fused_optim_impl.h).
+ * Every tensor contiguous, floating, of params[0]'s dtype and device; grads[i] and the state
+ * tensors [i] of params[i]'s numel. 16-bit floats compute in float. False with an error naming
+ * the tensor (argument and index) that is wrong. */
+typedef struct ct__sgd_hparams {
+    double lr, momentum, dampening, weight_decay;
+    bool nesterov, maximize;
+    bool first_step; /* the momentum buffers are new: they take d itself (torch's clone of d) */
+} ct__sgd_hparams;
+/* momentum_buffers: NULL when momentum == 0. */
+bool ct__fused_sgd_(ct_tensor *const *params, ct_tensor *const *grads, ct_tensor *const *momentum_buffers, int n,
+                    const ct__sgd_hparams *h);
+typedef struct ct__adam_hparams {
+    double step; /* the step count t, from 1 (kept on the host: no sync per step) */
+    double lr, beta1, beta2, eps, weight_decay;
+    bool decoupled; /* AdamW: p *= 1 - lr * weight_decay first, instead of g += weight_decay * p */
+    bool maximize;
+} ct__adam_hparams;
+/* max_exp_avg_sqs: NULL unless amsgrad. */
+bool ct__fused_adam_(ct_tensor *const *params, ct_tensor *const *grads, ct_tensor *const *exp_avgs,
+                     ct_tensor *const *exp_avg_sqs, ct_tensor *const *max_exp_avg_sqs, int n,
+                     const ct__adam_hparams *h);
+
+/* cuda: attention (attention.c): the fused (flash) scaled dot-product attention, CUDA only.
+ * q [..., L, E], k and v [..., S, E] with the same leading dims; f32, f16 or bf16, one dtype and
+ * one CUDA device. ct__flash_attention_supported says whether the kernel covers the inputs
+ * (otherwise the caller composes it from ops: attn_mask and dropout are the caller's to rule
+ * out). The forward returns out [..., L, E] and lse [..., L] (float32: the logsumexp of each row
+ * of the scaled, masked scores), which the backward takes to recompute the softmax. */
+bool ct__flash_attention_supported(const ct_tensor *q, const ct_tensor *k, const ct_tensor *v);
+ct_tensor *ct__flash_attention(const ct_tensor *q, const ct_tensor *k, const ct_tensor *v, bool causal, double scale,
+                               ct_tensor **lse);
+bool ct__flash_attention_backward(const ct_tensor *grad, const ct_tensor *q, const ct_tensor *k, const ct_tensor *v,
+                                  const ct_tensor *out, const ct_tensor *lse, bool causal, double scale,
+                                  ct_tensor **dq, ct_tensor **dk, ct_tensor **dv);
+
 #endif /* CTORCH_NATIVE_IMPL_H */

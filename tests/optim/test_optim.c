@@ -4,6 +4,7 @@
  * dict's names and an exact resume through it, each scheduler's lr sequence (and OneCycleLR's
  * momentum), clipping by norm and by value, and the error paths with PyTorch's messages. */
 #include "../common/testutil.h"
+#include "../../tensor/native_impl.h"
 
 #include <math.h>
 #include <string.h>
@@ -868,6 +869,42 @@ static void test_optimizer_errors(void **state) {
     tu_assert_error(CT_ERR_SHAPE, "earlier failure");
 }
 
+/* The fused update ops directly: one call over several tensors equals the formula per element,
+ * and bad lists are errors naming the tensor. */
+static void test_fused_update_ops(void **state) {
+    (void)state;
+    ct_tensor *p[2] = {ct_full(CT_SHAPE(3), 1.0), ct_full(CT_SHAPE(2, 2), 2.0)};
+    ct_tensor *g[2] = {ct_full(CT_SHAPE(3), 0.5), ct_full(CT_SHAPE(2, 2), -1.0)};
+    ct_tensor *buf[2] = {ct_full(CT_SHAPE(3), 1.0), ct_full(CT_SHAPE(2, 2), 1.0)};
+    ct__sgd_hparams h = {.lr = 0.1, .momentum = 0.5, .dampening = 0, .weight_decay = 0.1};
+    /* d = g + 0.1 p; buf = 0.5 buf + d; p -= 0.1 buf */
+    assert_true(ct__fused_sgd_(p, g, buf, 2, &h));
+    tu_assert_values(buf[0], CT_SHAPE(3), (double[]){1.1, 1.1, 1.1}, 1e-6, 0);
+    tu_assert_values(p[0], CT_SHAPE(3), (double[]){0.89, 0.89, 0.89}, 1e-6, 0);
+    tu_assert_values(p[1], CT_SHAPE(2, 2), (double[]){2.03, 2.03, 2.03, 2.03}, 1e-6, 0);
+    ct__adam_hparams ha = {.step = 1, .lr = 0.1, .beta1 = 0.9, .beta2 = 0.999, .eps = 1e-8};
+    /* first step: m = 0.1 g, v = 0.001 g^2, p -= lr * sign(g) (bias corrections cancel) */
+    ct_tensor *m[1] = {ct_zeros(CT_SHAPE(3))}, *v[1] = {ct_zeros(CT_SHAPE(3))};
+    assert_true(ct__fused_adam_(p, g, m, v, NULL, 1, &ha));
+    tu_assert_values(p[0], CT_SHAPE(3), (double[]){0.79, 0.79, 0.79}, 1e-6, 0);
+    ct_tensor *bad_shape[2] = {g[0], ct_zeros(CT_SHAPE(5))};
+    assert_false(ct__fused_sgd_(p, bad_shape, NULL, 2, &(ct__sgd_hparams){.lr = 0.1}));
+    tu_assert_error(CT_ERR_SHAPE, "grads[1] has shape [5], but params[1] has shape [2, 2]");
+    ct_tensor *bad_dtype[2] = {g[0], ct_zeros(CT_SHAPE(2, 2), .dtype = CT_F64)};
+    assert_false(ct__fused_sgd_(p, bad_dtype, NULL, 2, &(ct__sgd_hparams){.lr = 0.1}));
+    tu_assert_error(CT_ERR_DTYPE, "grads[1] has dtype float64");
+    ct_tensor *strided[1] = {ct_transpose(ct_zeros(CT_SHAPE(2, 3)), 0, 1)}, *g32[1] = {ct_zeros(CT_SHAPE(3, 2))};
+    assert_false(ct__fused_sgd_(strided, g32, NULL, 1, &(ct__sgd_hparams){.lr = 0.1}));
+    tu_assert_error(CT_ERR_ARG, "params[0] is not contiguous");
+    assert_false(ct__fused_sgd_(p, g, NULL, 2, &h));
+    tu_assert_error(CT_ERR_ARG, "needs momentum_buffers");
+    ct_tensor *ints[1] = {ct_zeros(CT_SHAPE(3), .dtype = CT_I64)};
+    assert_false(ct__fused_adam_(ints, ints, ints, ints, NULL, 1, &ha));
+    tu_assert_error(CT_ERR_DTYPE, "cannot optimize a tensor of dtype int64");
+    assert_false(ct__fused_adam_(p, g, m, v, NULL, 1, &(ct__adam_hparams){.step = 0}));
+    tu_assert_error(CT_ERR_ARG, "step must be >= 1");
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sgd),
@@ -892,6 +929,7 @@ int main(void) {
         cmocka_unit_test(test_clip_grad_norm),
         cmocka_unit_test(test_clip_grad_value),
         cmocka_unit_test(test_optimizer_errors),
+        cmocka_unit_test(test_fused_update_ops),
     };
     return TU_RUN("optim", tests);
 }

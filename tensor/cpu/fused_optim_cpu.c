@@ -1,0 +1,99 @@
+/* CPU kernels of the fused optimizer updates: one parallel pass per tensor (the formulas and the
+ * rounding points are fused_optim_impl.h's; these are the loops optim/ ran before the fused path,
+ * so CPU results are unchanged bit for bit). */
+#include "../fused_optim_impl.h"
+
+/* A tensor's data as void * (the typed loops take their element type). */
+static void *raw(const ct_tensor *t) { return t ? ct__data(t) : NULL; }
+
+typedef struct sgd_args {
+    double lr, momentum, dampening, weight_decay;
+    bool nesterov, maximize, first; /* first: the buffer is new and takes d itself */
+} sgd_args;
+
+#define SGD_LOOP(sfx, T, A, LD, ST)                                                              \
+    static void sgd_##sfx(T *restrict p, const T *restrict g, T *restrict buf, int64_t n, sgd_args a) { \
+        const A lr = (A)a.lr, wd = (A)a.weight_decay, mom = (A)a.momentum, damp1 = (A)(1 - a.dampening); \
+        CT__OPTIM_OMP_FOR                                                                        \
+        for (int64_t i = 0; i < n; i++) {                                                        \
+            A pi = LD(p[i]), d = a.maximize ? -LD(g[i]) : LD(g[i]);                              \
+            if (a.weight_decay != 0) d = d + wd * pi;                                            \
+            if (buf) {                                                                           \
+                A b = a.first ? d : LD(buf[i]) * mom + damp1 * d;                                \
+                buf[i] = ST(b);                                                                  \
+                b = LD(buf[i]);                                                                  \
+                d = a.nesterov ? d + mom * b : b;                                                \
+            }                                                                                    \
+            p[i] = ST(pi + (-lr) * d);                                                           \
+        }                                                                                        \
+    }
+CT__OPTIM_DTYPES(SGD_LOOP)
+
+static bool sgd(ct_tensor *const *p, ct_tensor *const *g, ct_tensor *const *buf, int n, const ct__sgd_hparams *h) {
+    sgd_args a = {h->lr, h->momentum, h->dampening, h->weight_decay, h->nesterov, h->maximize, h->first_step};
+    for (int i = 0; i < n; i++)
+        CT__OPTIM_DISPATCH(p[i]->dtype, sgd, raw(p[i]), raw(g[i]), buf ? raw(buf[i]) : NULL,
+                           ct__numel(p[i]->shape, p[i]->ndim), a);
+    return true;
+}
+
+typedef struct adam_args {
+    double beta1, beta2, eps, weight_decay; /* weight_decay: Adam's coupled decay (0 for AdamW) */
+    double decay;                           /* AdamW's factor 1 - lr * weight_decay (1 for Adam) */
+    double step_size, bias_correction2_sqrt;
+    bool maximize;
+} adam_args;
+
+/* One element; AMS (a constant) selects amsgrad, so each variant is a branch-free loop that vectorizes. */
+#define ADAM_BODY(T, A, LD, ST, AMS)                                                             \
+    A pi = LD(p[i]);                                                                             \
+    if (a.decay != 1) pi = LD(ST(pi * decay));                                                   \
+    A gi = a.maximize ? -LD(g[i]) : LD(g[i]);                                                    \
+    if (a.weight_decay != 0) gi = gi + wd * pi;                                                  \
+    A mi = LD(ST(CT__LERP(LD(m[i]), gi, w1)));                                                   \
+    A vi = LD(ST(LD(v[i]) * b2 + w2 * gi * gi));                                                 \
+    m[i] = ST(mi);                                                                               \
+    v[i] = ST(vi);                                                                               \
+    if (AMS) {                                                                                   \
+        A mx = LD(vmax[i]);                                                                      \
+        vi = mx > vi || mx != mx ? mx : vi; /* torch.maximum propagates NaN */                   \
+        vmax[i] = ST(vi);                                                                        \
+    }                                                                                            \
+    A denom = LD(ST(LD(ST(CT__SQRT(vi) / bc2)) + eps));                                          \
+    p[i] = ST(pi + (-step_size) * (mi / denom));
+
+#define ADAM_LOOP(sfx, T, A, LD, ST)                                                             \
+    static void adam_##sfx(T *restrict p, const T *restrict g, T *restrict m, T *restrict v, T *restrict vmax, \
+                           int64_t n, adam_args a) {                                             \
+        const A w1 = (A)(1 - a.beta1), b2 = (A)a.beta2, w2 = (A)(1 - a.beta2), eps = (A)a.eps;   \
+        const A wd = (A)a.weight_decay, decay = (A)a.decay, step_size = (A)a.step_size;          \
+        const A bc2 = (A)a.bias_correction2_sqrt;                                                \
+        if (vmax) {                                                                              \
+            CT__OPTIM_OMP_FOR                                                                    \
+            for (int64_t i = 0; i < n; i++) { ADAM_BODY(T, A, LD, ST, 1) }                       \
+        } else {                                                                                 \
+            CT__OPTIM_OMP_FOR                                                                    \
+            for (int64_t i = 0; i < n; i++) { ADAM_BODY(T, A, LD, ST, 0) }                       \
+        }                                                                                        \
+    }
+CT__OPTIM_DTYPES(ADAM_LOOP)
+
+static bool adam(ct_tensor *const *p, ct_tensor *const *g, ct_tensor *const *m, ct_tensor *const *v,
+                 ct_tensor *const *vmax, int n, const ct__adam_hparams *h) {
+    adam_args a = {
+        .beta1 = h->beta1,
+        .beta2 = h->beta2,
+        .eps = h->eps,
+        .weight_decay = h->decoupled ? 0 : h->weight_decay,
+        .decay = h->decoupled ? 1 - h->lr * h->weight_decay : 1,
+        .step_size = h->lr / (1 - pow(h->beta1, h->step)),
+        .bias_correction2_sqrt = sqrt(1 - pow(h->beta2, h->step)),
+        .maximize = h->maximize,
+    };
+    for (int i = 0; i < n; i++)
+        CT__OPTIM_DISPATCH(p[i]->dtype, adam, raw(p[i]), raw(g[i]), raw(m[i]), raw(v[i]),
+                           vmax ? raw(vmax[i]) : NULL, ct__numel(p[i]->shape, p[i]->ndim), a);
+    return true;
+}
+
+const ct_fused_optim_kernels ct__fused_optim_cpu_kernels = {.sgd = sgd, .adam = adam};

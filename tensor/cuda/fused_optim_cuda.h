@@ -1,0 +1,43 @@
+/* The launch interface of the fused optimizer kernels (fused_optim_cuda.cu), plain C/C++ so the
+ * .cu and its C glue (fused_optim_cuda.c) share it. */
+#ifndef CTORCH_FUSED_OPTIM_CUDA_H
+#define CTORCH_FUSED_OPTIM_CUDA_H
+
+#include <cuda_runtime.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Element types the kernels take (16-bit floats compute in float, f64 in double). */
+typedef enum { CT__FO_F32, CT__FO_F64, CT__FO_F16, CT__FO_BF16 } ct__fo_dtype;
+
+/* SGD: the formula of tensor/fused_optim_impl.h; first: the buffers are new. */
+typedef struct ct__fo_sgd_args {
+    double lr, momentum, dampening, weight_decay;
+    int nesterov, maximize, first;
+} ct__fo_sgd_args;
+
+/* Adam/AdamW with the host's step-dependent factors precomputed (as the CPU kernel does). */
+typedef struct ct__fo_adam_args {
+    double beta1, beta2, eps;
+    double weight_decay;          /* Adam's coupled decay (0 for AdamW) */
+    double decay;                 /* AdamW's 1 - lr * weight_decay (1 for Adam) */
+    double step_size;             /* lr / (1 - beta1^t) */
+    double bias_correction2_sqrt; /* sqrt(1 - beta2^t) */
+    int maximize;
+} ct__fo_adam_args;
+
+/* lists[d][i]: the data of tensor i of list d (SGD: p, g, buf; Adam: p, g, m, v, vmax), each of
+ * numel[i] elements; a NULL list (buf with momentum 0, vmax without amsgrad) is not touched.
+ * Launches on stream; returns the launch error. */
+cudaError_t ct__cuda_fused_sgd(void *const *const *lists, const int64_t *numel, int n, ct__fo_dtype dtype,
+                               ct__fo_sgd_args a, cudaStream_t stream);
+cudaError_t ct__cuda_fused_adam(void *const *const *lists, const int64_t *numel, int n, ct__fo_dtype dtype,
+                                ct__fo_adam_args a, cudaStream_t stream);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* CTORCH_FUSED_OPTIM_CUDA_H */
