@@ -23,14 +23,10 @@
 #ifdef CT_HAVE_CUDA
 #include <cuda_runtime.h>
 
-/* The TF32 switch of the cuBLAS work (ctorch/cuda.h's ct_set_allow_tf32 once merged); weak so this
- * file links on a tree without it, where the TF32 case reports itself skipped. */
-void ct_set_allow_tf32(bool allow) __attribute__((weak));
-
 #define SAMPLES 15
 #define WARMUP 3
 
-static void sync_device(void) { cudaDeviceSynchronize(); }
+static void sync_device(void) { ct_cuda_synchronize(0); }
 
 /* The median milliseconds of one call of fn(ctx), each call in its own scope. */
 static double time_ms(void (*fn)(void *), void *ctx, int reps) {
@@ -95,12 +91,8 @@ static void report(const char *name, const char *fields, double ms) {
 
 static void bench_matmul(int argc, char **argv, const char *name, ct_dtype dtype, bool tf32) {
     if (!wanted(argc, argv, name)) return;
-    if (tf32 && !ct_set_allow_tf32) {
-        printf("bench=gpu case=%s skipped=\"this build has no ct_set_allow_tf32\"\n", name);
-        return;
-    }
     CT_SCOPE {
-        if (ct_set_allow_tf32) ct_set_allow_tf32(tf32);
+        ct_set_allow_tf32(tf32);
         const int64_t n = 4096;
         ctx c = {.a = ct_randn(CT_SHAPE(n, n), .dtype = dtype, .device = CT_CUDA(0)),
                  .b = ct_randn(CT_SHAPE(n, n), .dtype = dtype, .device = CT_CUDA(0))};
@@ -109,7 +101,7 @@ static void bench_matmul(int argc, char **argv, const char *name, ct_dtype dtype
         snprintf(f, sizeof f, "m=%lld n=%lld k=%lld dtype=%s tflops=%.1f", (long long)n, (long long)n, (long long)n,
                  ct_dtype_name(dtype), ms > 0 ? 2.0 * n * n * n / (ms * 1e-3) / 1e12 : 0);
         report(name, f, ms);
-        if (ct_set_allow_tf32) ct_set_allow_tf32(false);
+        ct_set_allow_tf32(false);
     }
 }
 
