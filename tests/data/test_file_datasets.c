@@ -8,6 +8,7 @@
 
 #include <ctorch/data.h>
 #include <hdf5.h>
+#include <zlib.h>
 
 #include <ftw.h>
 #include <pthread.h>
@@ -102,6 +103,68 @@ static void test_fashion_mnist(void **state) {
     tu_assert_error(CT_ERR_IO, "cannot open /nonexistent/mnist/train-images-idx3-ubyte.gz: No such file or directory");
     assert_null(ct_mnist_open(FASHION_DIR, (ct_dataset_split)3));
     tu_assert_error(CT_ERR_ARG, "split must be CT_SPLIT_TRAIN or CT_SPLIT_TEST, got 3");
+}
+
+/* IDX files for ct_mnist_open's errors: a gzipped images file cut short, a plain one whose
+ * header promises more images than it holds, a labels file with the wrong magic number. */
+static void put_be32(unsigned char *p, uint32_t v) {
+    p[0] = (unsigned char)(v >> 24), p[1] = (unsigned char)(v >> 16), p[2] = (unsigned char)(v >> 8);
+    p[3] = (unsigned char)v;
+}
+
+static size_t idx_file(unsigned char *b, uint32_t magic, uint32_t count, bool images, int stored) {
+    put_be32(b, magic);
+    put_be32(b + 4, count);
+    size_t header = images ? 16 : 8;
+    if (images) put_be32(b + 8, 28), put_be32(b + 12, 28);
+    size_t item = images ? 784 : 1;
+    uint32_t lcg = 12345; /* pixels that do not compress, so a cut .gz ends inside them */
+    for (size_t j = 0; j < (size_t)stored * item; j++)
+        lcg = lcg * 1664525u + 1013904223u, b[header + j] = (unsigned char)(images ? lcg >> 24 : j % 10);
+    return header + (size_t)stored * item;
+}
+
+static void test_mnist_errors(void **state) {
+    (void)state;
+    static unsigned char img[16 + 3 * 784], lbl[8 + 3];
+    char want[600];
+    write_file("t10k-labels-idx1-ubyte", lbl, idx_file(lbl, 0x801, 3, false, 3));
+    /* gzip of 3 whole images, cut in the middle of the compressed stream */
+    size_t n = idx_file(img, 0x803, 3, true, 3);
+    gzFile gz = gzopen(path_of("t10k-images-idx3-ubyte.gz"), "wb");
+    assert_non_null(gz);
+    assert_int_equal(gzwrite(gz, img, (unsigned)n), (int)n);
+    gzclose(gz);
+    FILE *f = fopen(path_of("t10k-images-idx3-ubyte.gz"), "rb");
+    static unsigned char packed[1 << 14];
+    size_t packed_n = fread(packed, 1, sizeof packed, f);
+    fclose(f);
+    write_file("t10k-images-idx3-ubyte.gz", packed, packed_n / 2);
+    assert_null(ct_mnist_open(tmpdir, CT_SPLIT_TEST));
+    assert_true(packed_n > 2000);
+    snprintf(want, sizeof want, "mnist: %s is truncated: images 0..2 of 3 needs 2352 bytes, found",
+             path_of("t10k-images-idx3-ubyte.gz"));
+    tu_assert_error(CT_ERR_IO, want);
+    remove(path_of("t10k-images-idx3-ubyte.gz"));
+    /* plain file: the header says 3 images, 2 are there */
+    write_file("t10k-images-idx3-ubyte", img, idx_file(img, 0x803, 3, true, 2));
+    assert_null(ct_mnist_open(tmpdir, CT_SPLIT_TEST));
+    snprintf(want, sizeof want, "mnist: %s is truncated: images 0..2 of 3 needs 2352 bytes, found 1568",
+             path_of("t10k-images-idx3-ubyte"));
+    tu_assert_error(CT_ERR_IO, want);
+    /* whole files open; a labels file with an images magic number does not */
+    write_file("t10k-images-idx3-ubyte", img, idx_file(img, 0x803, 3, true, 3));
+    ct_dataset *ds = ct_mnist_open(tmpdir, CT_SPLIT_TEST);
+    assert_non_null(ds);
+    assert_int_equal(ct_dataset_len(ds), 3);
+    ct_dataset_free(ds);
+    write_file("t10k-labels-idx1-ubyte", lbl, idx_file(lbl, 0x803, 3, false, 3));
+    assert_null(ct_mnist_open(tmpdir, CT_SPLIT_TEST));
+    snprintf(want, sizeof want, "mnist: %s has the wrong magic number 0x00000803 (expected 0x00000801",
+             path_of("t10k-labels-idx1-ubyte"));
+    tu_assert_error(CT_ERR_IO, want);
+    remove(path_of("t10k-images-idx3-ubyte"));
+    remove(path_of("t10k-labels-idx1-ubyte"));
 }
 
 /* ---- CIFAR-10 ---------------------------------------------------------------------------------- */
@@ -314,6 +377,33 @@ static void test_hdf5(void **state) {
     snprintf(want, sizeof want, "hdf5: cannot open %s as an HDF5 file (HDF5: truncated file", path_of("cut.h5"));
     tu_assert_error(CT_ERR_IO, want);
 
+    /* float16 (h5py's type: float32 narrowed to binary16's fields) keeps its bits; strings fail */
+    hid_t f16 = H5Tcopy(H5T_IEEE_F32LE);
+    H5Tset_fields(f16, 15, 10, 5, 0, 10);
+    H5Tset_size(f16, 2);
+    H5Tset_ebias(f16, 15);
+    const uint16_t halves[3][2] = {{0x3c00, 0xc000}, {0x3555, 0x7bff}, {0x0001, 0x8000}}; /* 1, -2, 1/3, 65504, ... */
+    hid_t file = H5Fcreate(path_of("half.h5"), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    h5_write(file, "h", f16, 2, (hsize_t[]){3, 2}, NULL, halves);
+    hid_t str = H5Tcopy(H5T_C_S1);
+    H5Tset_size(str, 4);
+    h5_write(file, "names", str, 1, (hsize_t[]){3}, NULL, "abcdefghijkl");
+    H5Tclose(str);
+    H5Tclose(f16);
+    H5Fclose(file);
+    ds = ct_hdf5_dataset_open(path_of("half.h5"), "h");
+    assert_non_null(ds);
+    for (int64_t i = 0; i < 3; i++) {
+        ct_sample s;
+        get(ds, i, &s);
+        assert_int_equal(ct_dtype_of(s.x), CT_F16);
+        assert_memory_equal(ct_data_ptr(s.x), halves[i], sizeof halves[i]);
+    }
+    ct_dataset_free(ds);
+    assert_null(ct_hdf5_dataset_open(path_of("half.h5"), "h", "names"));
+    snprintf(want, sizeof want, "hdf5: %s: dataset 'names' has a type ctorch cannot read", path_of("half.h5"));
+    tu_assert_error(CT_ERR_DTYPE, want);
+
     /* row counts that differ */
     write_h5("short.h5", H5_ROWS - 1);
     assert_null(ct_hdf5_dataset_open(path_of("short.h5"), "images", "labels"));
@@ -444,7 +534,8 @@ static void test_text_file(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_fashion_mnist), cmocka_unit_test(test_cifar10), cmocka_unit_test(test_hdf5),
+        cmocka_unit_test(test_fashion_mnist), cmocka_unit_test(test_mnist_errors),
+        cmocka_unit_test(test_cifar10), cmocka_unit_test(test_hdf5),
         cmocka_unit_test(test_token_files), cmocka_unit_test(test_text_file),
     };
     if (make_tmpdir(NULL) != 0) return 1;
