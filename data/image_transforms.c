@@ -11,27 +11,32 @@
 
 /* ---- Normalize -------------------------------------------------------------------------------- */
 
+/* mean and std as [channels, 1, 1] tensors in every floating dtype, built once: apply is then two
+ * broadcasting ops in the image's own dtype (as torchvision converts mean and std to it). */
 typedef struct normalize_params {
     int channels;
-    double *mean, *std; /* [channels] each, one allocation */
+    ct_tensor *mean[CT_NUM_DTYPES], *std[CT_NUM_DTYPES]; /* retained; NULL for non-float dtypes */
 } normalize_params;
 
 static ct_tensor *normalize_apply(const ct_tensor *x, uint64_t seed, void *params) {
     (void)seed;
     const normalize_params *p = params;
-    if (!ct_dtype_is_floating(ct_dtype_of(x)))
-        return ct_error(CT_ERR_DTYPE, "Normalize: Input tensor should be a float tensor. Got %s.",
-                        ct_dtype_name(ct_dtype_of(x)));
+    ct_dtype dt = ct_dtype_of(x);
+    if (!ct_dtype_is_floating(dt))
+        return ct_error(CT_ERR_DTYPE, "Normalize: Input tensor should be a float tensor. Got %s.", ct_dtype_name(dt));
     if (ct_ndim(x) < 3)
         return ct_error(CT_ERR_SHAPE, "Normalize: Expected tensor to be a tensor image of size (..., C, H, W), got %d dims",
                         ct_ndim(x));
     int64_t c = ct_size(x, -3);
     if (p->channels != 1 && p->channels != c)
         return ct_error(CT_ERR_SHAPE, "Normalize: %d means and stds for an image of %" PRId64 " channels", p->channels, c);
-    ct_shape per_channel = CT_SHAPE(p->channels, 1, 1);
-    ct_tensor *mean = ct_to_dtype(ct_from_data(p->mean, per_channel, CT_F64), ct_dtype_of(x));
-    ct_tensor *std = ct_to_dtype(ct_from_data(p->std, per_channel, CT_F64), ct_dtype_of(x));
-    return ct_div(ct_sub(x, mean), std);
+    return ct_div(ct_sub(x, p->mean[dt]), p->std[dt]);
+}
+
+static void normalize_free(void *params) {
+    normalize_params *p = params;
+    for (int d = 0; d < CT_NUM_DTYPES; d++) ct_release(p->mean[d]), ct_release(p->std[d]);
+    free(p);
 }
 
 ct_transform *ct_normalize(const double *mean, const double *std, int channels) {
@@ -41,13 +46,20 @@ ct_transform *ct_normalize(const double *mean, const double *std, int channels) 
     for (int c = 0; c < channels; c++)
         if (std[c] == 0)
             return ct_error(CT_ERR_ARG, "Normalize: std evaluated to zero (channel %d), leading to division by zero.", c);
-    normalize_params *p = malloc(sizeof *p + 2 * (size_t)channels * sizeof(double));
+    normalize_params *p = calloc(1, sizeof *p);
     if (!p) return ct_error(CT_ERR_OOM, "Normalize: out of memory");
     p->channels = channels;
-    p->mean = (double *)(p + 1), p->std = p->mean + channels;
-    memcpy(p->mean, mean, (size_t)channels * sizeof(double));
-    memcpy(p->std, std, (size_t)channels * sizeof(double));
-    return ct__transform_make("Normalize", normalize_apply, p, free);
+    CT_SCOPE {
+        ct_tensor *m = ct_from_data(mean, CT_SHAPE(channels, 1, 1), CT_F64);
+        ct_tensor *s = ct_from_data(std, CT_SHAPE(channels, 1, 1), CT_F64);
+        for (int d = 0; d < CT_NUM_DTYPES; d++)
+            if (ct_dtype_is_floating((ct_dtype)d)) {
+                p->mean[d] = ct_retain(ct_to_dtype(m, (ct_dtype)d));
+                p->std[d] = ct_retain(ct_to_dtype(s, (ct_dtype)d));
+            }
+    }
+    if (!ct_ok()) return normalize_free(p), NULL;
+    return ct__transform_make("Normalize", normalize_apply, p, normalize_free);
 }
 
 /* ---- RandomCrop ------------------------------------------------------------------------------- */
