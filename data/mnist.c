@@ -7,7 +7,7 @@
  * so the images file has magic 0x00000803 and sizes [N, 28, 28], the labels file 0x00000801 and
  * [N]. zlib's gzread reads through the compression (and reads an uncompressed file as is), so one
  * reader handles both the .gz files and unpacked copies. */
-#include "ctorch/data.h"
+#include "data_impl.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -16,7 +16,7 @@
 #include <zlib.h>
 
 #define IDX_UBYTE 0x08
-#define MNIST_SIDE 28
+#define MNIST_SIDE CT__MNIST_SIDE
 #define MNIST_CLASSES 10
 #define CHUNK (1 << 16)
 
@@ -89,59 +89,53 @@ static bool idx_header(idx_file *f, int ndim, uint32_t *sizes) {
     return true;
 }
 
-/* Pixels of n images of 28x28 bytes -> float32 [n, 1, 28, 28] in [0, 1]. */
-static ct_tensor *read_images(idx_file *f, int64_t n) {
+/* The pixels of n images of 28x28 bytes, read in whole images per chunk so that a truncation
+ * message can say which images were missing. */
+static uint8_t *read_images(idx_file *f, int64_t n) {
     const int64_t pixels = (int64_t)MNIST_SIDE * MNIST_SIDE;
-    ct_tensor *images = ct_empty(CT_SHAPE(n, 1, MNIST_SIDE, MNIST_SIDE), .dtype = CT_F32);
-    unsigned char *buf = malloc(CHUNK);
-    if (!images || !buf) {
-        free(buf);
-        return images ? ct_error(CT_ERR_OOM, "mnist: out of memory") : NULL;
-    }
-    float *out = ct_data_ptr(images);
-    /* Whole images per chunk, so a truncation message can say which. */
+    uint8_t *out = malloc(n ? (size_t)(n * pixels) : 1);
+    if (!out) return ct_error(CT_ERR_OOM, "mnist: out of memory for %lld images", (long long)n);
     const int64_t per_chunk = CHUNK / pixels;
-    bool ok = true;
-    for (int64_t i = 0; ok && i < n; i += per_chunk) {
+    for (int64_t i = 0; i < n; i += per_chunk) {
         int64_t k = n - i < per_chunk ? n - i : per_chunk;
         char what[96];
         snprintf(what, sizeof what, "images %lld..%lld of %lld", (long long)i, (long long)(i + k - 1), (long long)n);
-        ok = idx_read(f, buf, (size_t)(k * pixels), what);
-        for (int64_t j = 0; ok && j < k * pixels; j++) out[i * pixels + j] = (float)buf[j] / 255.0f;
+        if (!idx_read(f, out + i * pixels, (size_t)(k * pixels), what)) return free(out), NULL;
     }
-    free(buf);
-    return ok ? images : NULL;
+    return out;
 }
 
-/* n label bytes -> int64 [n], each a class 0..9. */
-static ct_tensor *read_labels(idx_file *f, int64_t n) {
-    ct_tensor *labels = ct_empty(CT_SHAPE(n), .dtype = CT_I64);
-    unsigned char *buf = malloc(n ? (size_t)n : 1);
-    if (!labels || !buf) {
-        free(buf);
-        return labels ? ct_error(CT_ERR_OOM, "mnist: out of memory") : NULL;
-    }
-    bool ok = idx_read(f, buf, (size_t)n, "the labels");
-    int64_t *out = ct_data_ptr(labels);
-    for (int64_t i = 0; ok && i < n; i++) {
-        if (buf[i] >= MNIST_CLASSES) {
-            ct_error(CT_ERR_IO, "mnist: %s: label %u at index %lld is not a class (0..%d)", f->path, buf[i],
+/* n label bytes, each a class 0..9. */
+static uint8_t *read_labels(idx_file *f, int64_t n) {
+    uint8_t *out = malloc(n ? (size_t)n : 1);
+    if (!out) return ct_error(CT_ERR_OOM, "mnist: out of memory for %lld labels", (long long)n);
+    if (!idx_read(f, out, (size_t)n, "the labels")) return free(out), NULL;
+    for (int64_t i = 0; i < n; i++)
+        if (out[i] >= MNIST_CLASSES) {
+            ct_error(CT_ERR_IO, "mnist: %s: label %u at index %lld is not a class (0..%d)", f->path, out[i],
                      (long long)i, MNIST_CLASSES - 1);
-            ok = false;
+            return free(out), NULL;
         }
-        out[i] = buf[i];
-    }
-    free(buf);
-    return ok ? labels : NULL;
+    return out;
+}
+
+static bool check_args(const char *dir, ct_dataset_split split) {
+    if (!dir) return ct_error(CT_ERR_ARG, "mnist: dir must not be NULL"), false;
+    if (split != CT_SPLIT_TRAIN && split != CT_SPLIT_TEST)
+        return ct_error(CT_ERR_ARG, "mnist: split must be CT_SPLIT_TRAIN or CT_SPLIT_TEST, got %d", (int)split), false;
+    return true;
 }
 
 /* Both headers are checked (magic numbers, image size, equal counts) before any data is read, so
  * a corrupt count fails fast instead of allocating for it. */
-static bool load(const char *dir, const char *prefix, ct_tensor **images, ct_tensor **labels) {
+bool ct__mnist_read(const char *dir, ct_dataset_split split, uint8_t **pixels, uint8_t **labels, int64_t *n) {
+    *pixels = *labels = NULL;
+    *n = 0;
+    if (!check_args(dir, split)) return false;
+    const char *prefix = split == CT_SPLIT_TRAIN ? "train" : "t10k";
     char name[64];
     idx_file fi = {0}, fl = {0};
     uint32_t isz[3], lsz[1];
-    bool ok = false;
     snprintf(name, sizeof name, "%s-images-idx3-ubyte", prefix);
     if (!idx_open(&fi, dir, name) || !idx_header(&fi, 3, isz)) goto done;
     if (isz[1] != MNIST_SIDE || isz[2] != MNIST_SIDE) {
@@ -155,13 +149,22 @@ static bool load(const char *dir, const char *prefix, ct_tensor **images, ct_ten
         ct_error(CT_ERR_IO, "mnist: %s holds %u images but %s holds %u labels", fi.path, isz[0], fl.path, lsz[0]);
         goto done;
     }
-    *images = read_images(&fi, isz[0]);
-    *labels = *images ? read_labels(&fl, lsz[0]) : NULL;
-    ok = *labels != NULL;
+    *pixels = read_images(&fi, isz[0]);
+    *labels = *pixels ? read_labels(&fl, lsz[0]) : NULL;
+    if (!*labels) free(*pixels), *pixels = NULL;
+    else *n = isz[0];
 done:
     if (fi.gz) gzclose(fi.gz);
     if (fl.gz) gzclose(fl.gz);
-    return ok;
+    return *labels != NULL;
+}
+
+ct_tensor *ct__unit_image(const uint8_t *bytes, ct_shape shape) {
+    ct_tensor *t = ct_empty(shape, .dtype = CT_F32);
+    if (!t) return NULL;
+    float *out = ct_data_ptr(t);
+    for (int64_t j = 0, n = ct_numel(t); j < n; j++) out[j] = (float)bytes[j] / 255.0f;
+    return t;
 }
 
 bool ct_mnist_load(const char *dir, ct_dataset_split split, ct_tensor **images, ct_tensor **labels) {
@@ -171,16 +174,58 @@ bool ct_mnist_load(const char *dir, ct_dataset_split split, ct_tensor **images, 
         ct_error(CT_ERR_ARG, "mnist: dir, images and labels must not be NULL");
         return false;
     }
-    if (split != CT_SPLIT_TRAIN && split != CT_SPLIT_TEST) {
-        ct_error(CT_ERR_ARG, "mnist: split must be CT_SPLIT_TRAIN or CT_SPLIT_TEST, got %d", (int)split);
-        return false;
-    }
+    uint8_t *px, *lb;
+    int64_t n;
+    if (!ct__mnist_read(dir, split, &px, &lb, &n)) return false;
     ct_tensor *x = NULL, *y = NULL;
-    bool ok = false;
     CT_SCOPE { /* a failure part-way leaves nothing behind */
-        ok = load(dir, split == CT_SPLIT_TRAIN ? "train" : "t10k", &x, &y);
-        if (ok) ct_keep(x), ct_keep(y);
+        x = ct__unit_image(px, CT_SHAPE(n, 1, MNIST_SIDE, MNIST_SIDE));
+        y = ct_empty(CT_SHAPE(n), .dtype = CT_I64);
+        if (x && y) {
+            int64_t *out = ct_data_ptr(y);
+            for (int64_t i = 0; i < n; i++) out[i] = lb[i];
+            ct_keep(x), ct_keep(y);
+        } else {
+            x = y = NULL;
+        }
     }
-    if (ok) *images = x, *labels = y;
-    return ok;
+    free(px);
+    free(lb);
+    if (x) *images = x, *labels = y;
+    return x != NULL;
+}
+
+/* ---- the lazy dataset (ct_mnist_open) ------------------------------------------------------- */
+/* Holds the raw bytes (47 MB for the training split, a quarter of the float tensor) and converts
+ * one image per get: read-only state, so get needs no lock. */
+typedef struct mnist_state {
+    uint8_t *pixels, *labels;
+    int64_t n;
+} mnist_state;
+
+static int64_t mnist_len(void *state) { return ((mnist_state *)state)->n; }
+
+static bool mnist_get(void *state, int64_t i, uint64_t seed, ct_sample *out) {
+    (void)seed;
+    const mnist_state *s = state;
+    const int64_t pixels = (int64_t)MNIST_SIDE * MNIST_SIDE;
+    ct_tensor *x = ct__unit_image(s->pixels + i * pixels, CT_SHAPE(1, MNIST_SIDE, MNIST_SIDE));
+    ct_tensor *y = ct_scalar_tensor((double)s->labels[i], .dtype = CT_I64);
+    return x && y && ct_sample_add(out, "x", x) && ct_sample_add(out, "y", y);
+}
+
+static void mnist_destroy(void *state) {
+    mnist_state *s = state;
+    free(s->pixels);
+    free(s->labels);
+    free(s);
+}
+
+static const ct_dataset_vtable mnist_vtable = {"MNIST", mnist_len, mnist_get, mnist_destroy};
+
+ct_dataset *ct_mnist_open(const char *dir, ct_dataset_split split) {
+    mnist_state *s = calloc(1, sizeof *s);
+    if (!s) return ct_error(CT_ERR_OOM, "mnist: out of memory");
+    if (!ct__mnist_read(dir, split, &s->pixels, &s->labels, &s->n)) return free(s), NULL;
+    return ct_dataset_new(&mnist_vtable, s);
 }

@@ -103,6 +103,11 @@ static const char *h5_why(char *buf) {
     return buf;
 }
 
+/* The lock and error text for other HDF5 users in the library (data/hdf5_dataset.c). */
+void ct__h5_lock(void) { pthread_mutex_lock(&h5_lock); }
+void ct__h5_unlock(void) { pthread_mutex_unlock(&h5_lock); }
+const char *ct__h5_why(char *buf) { return h5_why(buf); }
+
 /* HDF5 has no public count of open dataspaces, transient datatypes or property lists, but it
  * numbers the identifiers of each kind consecutively: every identifier between a probe made on
  * the first call and one made now that is still valid was opened since and not closed. */

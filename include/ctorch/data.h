@@ -59,6 +59,142 @@ ct_tensor *ct_sample_field(const ct_sample *s, const char *name);
 
 /* data:dataset-impl (composition, file datasets, transforms) */
 
+/* A list of names, for fields and HDF5 datasets: CT_NAMES("image", "label"). */
+typedef struct ct_names {
+    int n;
+    const char *const *items;
+} ct_names;
+#define CT_NAMES(...) ((ct_names){.n = CT__NARGS(__VA_ARGS__), .items = (const char *const[]){__VA_ARGS__}})
+
+/* ---- composition (torch.utils.data: TensorDataset, Subset, ConcatDataset, random_split) ---- */
+/* Composed datasets hold references to their parts (the caller keeps its own) and pass the
+ * sample seed through unchanged. Free every dataset handle with ct_dataset_free. */
+
+/* TensorDataset: sample i holds row i of each tensor (a view sharing its storage, as tensors[i]
+ * in PyTorch). ct_tensor_dataset(x, y, ...) names its fields "x", "y", "field2", "field3", ...;
+ * ct_tensor_dataset_named(CT_TENSORS(a, b), CT_NAMES("image", "label")) names them. Every tensor
+ * needs at least one dimension and all the same size of dim 0 (CT_ERR_SHAPE naming the sizes). */
+ct_dataset *ct_tensor_dataset_named(ct_tensor_list tensors, ct_names names);
+#define ct_tensor_dataset(...) ct_tensor_dataset_named(CT_TENSORS(__VA_ARGS__), (ct_names){0, NULL})
+/* Subset: sample j is ds[indices[j]]. Indices may be negative (from the end) and repeat; one out
+ * of range is CT_ERR_INDEX naming it. The indices are copied. */
+ct_dataset *ct_subset(ct_dataset *ds, const int64_t *indices, int64_t n);
+/* ConcatDataset: the parts one after another: ct_concat_dataset(train, extra). */
+ct_dataset *ct_concat_dataset_list(ct_dataset *const *parts, int n);
+#define ct_concat_dataset(...) \
+    ct_concat_dataset_list((ct_dataset *const[]){__VA_ARGS__}, CT__NARGS(__VA_ARGS__))
+/* random_split: n disjoint random Subsets of ds, written to out[0..n). lengths are either counts
+ * summing to len(ds), or fractions summing to 1 (PyTorch's rule: floor(len * f) each, then the
+ * remainder handed out one by one from the first split on). The permutation is a function of
+ * seed only (ctorch's Philox, not torch's generator: same sizes as PyTorch, other members). */
+bool ct_random_split(ct_dataset *ds, const double *lengths, int n, uint64_t seed, ct_dataset **out);
+
+/* ---- file datasets --------------------------------------------------------------------------- */
+/* Errors are CT_ERR_IO naming the file: missing, truncated, wrong magic or header. Every get is
+ * thread-safe. Fields "x" and "y" unless said otherwise. */
+
+/* MNIST / Fashion-MNIST from the files ct_mnist_load reads (.gz or plain IDX): x float32
+ * [1, 28, 28] in [0, 1] (the same values as ct_mnist_load's), y int64 0-d. The file's bytes stay
+ * in memory (a quarter of the float tensor's size); images are converted per get. */
+ct_dataset *ct_mnist_open(const char *dir, ct_dataset_split split);
+/* CIFAR-10 binary batches in dir (or dir/cifar-10-batches-bin): data_batch_1.bin ..
+ * data_batch_5.bin (train) or test_batch.bin (test), records of 1 label byte + 3072 pixel bytes
+ * (1024 red, 1024 green, 1024 blue, rows of 32). Memory-mapped. x float32 [3, 32, 32] in [0, 1],
+ * y int64 0-d. A file that is not whole records is truncated; a label above 9 fails its get. */
+ct_dataset *ct_cifar10_open(const char *dir, ct_dataset_split split);
+/* Rows of HDF5 datasets, read lazily: ct_hdf5_dataset_open("train.h5", "images", "labels").
+ * Sample i has one field per name (named as the dataset), row i of that dataset: shape
+ * dims[1:], dtype from the file's type (uint8 -> uint8; other integers up to 32 bits -> int32;
+ * 64-bit integers and uint32 -> int64; float16/32/64 -> float16/32/64). All datasets need the same
+ * number of rows. Each keeps a cache of one block of rows (its chunk's rows when chunked, about
+ * 1 MiB otherwise), so sequential access reads each chunk once. HDF5 calls are serialized with
+ * the state-file code's lock (Debian's HDF5 is not thread-safe). */
+ct_dataset *ct_hdf5_dataset_open_names(const char *path, ct_names fields);
+#define ct_hdf5_dataset_open(path, ...) ct_hdf5_dataset_open_names((path), CT_NAMES(__VA_ARGS__))
+
+/* Token files for language models, memory-mapped. Sample i is the window of T + 1 tokens starting
+ * at i * T: x = tokens[i*T : i*T + T], y = tokens[i*T + 1 : i*T + T + 1], both int64 [T]. Windows
+ * do not overlap (consecutive windows share their boundary token, as llm.c's loader steps by T and
+ * reads T + 1), so len = (ntokens - 1) / T; random positions come from a shuffling sampler.
+ * CT_TOKENS_LLMC reads llm.c's .bin files: a header of 256 int32 (magic 20240520 with version 1
+ * and uint16 tokens, as GPT-2's; or magic 20240801 with version 7 and uint32 tokens, as LLaMA 3's;
+ * then the token count) and exactly that many tokens after it. CT_TOKENS_U16 / CT_TOKENS_U32 read a
+ * headerless file of little-endian tokens of that width. T + 1 more than the tokens is an error. */
+typedef enum ct_token_format { CT_TOKENS_LLMC = 0, CT_TOKENS_U16, CT_TOKENS_U32 } ct_token_format;
+typedef struct ct_token_opts {
+    ct_token_format format;
+} ct_token_opts;
+ct_dataset *ct_token_dataset_open_opt(const char *path, int64_t T, ct_token_opts opts);
+#define ct_token_dataset_open(path, T, ...) \
+    ct_token_dataset_open_opt((path), (T), CT_OPTS(ct_token_opts, .format = CT_TOKENS_LLMC, __VA_ARGS__))
+/* Plain text as tokens, windows as above: each byte is a token 0..255; with .vocab the tokens are
+ * character ids instead, 0..vocab->size-1 in byte order of the characters the file uses (as
+ * nanoGPT's shakespeare_char: chars = sorted(set(text))), and *vocab receives the table
+ * (vocab->chars[id] is the byte of id). */
+typedef struct ct_text_vocab {
+    int size;
+    unsigned char chars[256];
+} ct_text_vocab;
+typedef struct ct_text_opts {
+    ct_text_vocab *vocab; /* NULL: byte tokens */
+} ct_text_opts;
+ct_dataset *ct_text_dataset_open_opt(const char *path, int64_t T, ct_text_opts opts);
+#define ct_text_dataset_open(path, T, ...) \
+    ct_text_dataset_open_opt((path), (T), CT_OPTS(ct_text_opts, .vocab = NULL, __VA_ARGS__))
+
+/* ---- transforms (torchvision.transforms on tensors) ------------------------------------------ */
+/* A transform maps one tensor to another. Transforms are scope objects like tensors (keep them
+ * with ct_keep/ct_retain); compose and ct_transformed hold their own references, so
+ *     ct_dataset *train = ct_transformed(cifar, "x", ct_compose(ct_random_crop(CT_SHAPE(32), .padding
+ *         = CT_SHAPE(4)), ct_random_horizontal_flip(), ct_normalize(mean, std, 3)));
+ * needs no cleanup beyond ct_dataset_free(train). Random transforms draw from Philox keyed by the
+ * seed they are given (the sample's seed: ct_dataset_get_seeded, derived by the DataLoader from
+ * its seed, the epoch and the index), never from a generator, so a sample's augmentation is the
+ * same whichever worker thread loads it and however many workers there are. */
+typedef struct ct_transform ct_transform;
+/* A custom transform: returns the new tensor (scope-owned) or NULL with an error. */
+typedef ct_tensor *(*ct_transform_fn)(const ct_tensor *x, uint64_t seed, void *user);
+ct_transform *ct_transform_new(const char *name, ct_transform_fn fn, void *user);
+ct_tensor *ct_transform_apply(const ct_transform *t, const ct_tensor *x, uint64_t seed);
+const char *ct_transform_name(const ct_transform *t);
+/* Compose: applies the transforms in order; the k-th draws from a seed derived from (seed, k). */
+ct_transform *ct_compose_list(ct_transform *const *items, int n);
+#define ct_compose(...) ct_compose_list((ct_transform *const[]){__VA_ARGS__}, CT__NARGS(__VA_ARGS__))
+/* A view of ds whose field `field` (copied name) goes through t. The inner dataset gets a seed
+ * derived from the sample's, the transform another. A sample without that field is CT_ERR_ARG. */
+ct_dataset *ct_transformed(ct_dataset *ds, const char *field, ct_transform *t);
+
+/* Normalize: (x - mean[c]) / std[c] over the channel dim (dim -3 of a [..., C, H, W] float
+ * tensor); channels is 1 (broadcast over C) or C. std must not be 0. */
+ct_transform *ct_normalize(const double *mean, const double *std, int channels);
+/* RandomCrop: pads the last two dims ([..., H, W]) by padding (1 value: all sides; 2: left/right,
+ * top/bottom; 4: left, top, right, bottom), with fill when mode is constant, then crops size (1
+ * value: square; 2: H, W) at a uniform random offset. pad_if_needed pads H and W up to size first.
+ * A crop larger than the padded image is CT_ERR_SHAPE (torchvision's message). */
+typedef struct ct_random_crop_opts {
+    ct_shape padding;
+    double fill;
+    ct_pad_mode padding_mode;
+    bool pad_if_needed;
+} ct_random_crop_opts;
+ct_transform *ct_random_crop_opt(ct_shape size, ct_random_crop_opts opts);
+#define ct_random_crop(size, ...)                                                              \
+    ct_random_crop_opt((size), CT_OPTS(ct_random_crop_opts, .padding = CT_SHAPE(), .fill = 0,    \
+                                       .padding_mode = CT_PAD_CONSTANT, .pad_if_needed = false, __VA_ARGS__))
+/* RandomHorizontalFlip: reverses the last dim with probability p (default 0.5). */
+typedef struct ct_flip_opts {
+    double p;
+} ct_flip_opts;
+ct_transform *ct_random_horizontal_flip_opt(ct_flip_opts opts);
+#define ct_random_horizontal_flip(...) ct_random_horizontal_flip_opt(CT_OPTS(ct_flip_opts, .p = 0.5, __VA_ARGS__))
+/* Convert and scale: x.to(dtype) * mul / div (either skipped when 1), e.g. uint8 images to
+ * float32 in [0, 1] as ToTensor: ct_convert(CT_F32, .div = 255). */
+typedef struct ct_convert_opts {
+    double mul, div;
+} ct_convert_opts;
+ct_transform *ct_convert_opt(ct_dtype dtype, ct_convert_opts opts);
+#define ct_convert(dtype, ...) ct_convert_opt((dtype), CT_OPTS(ct_convert_opts, .mul = 1, .div = 1, __VA_ARGS__))
+
 /* data:loader (samplers, collate, DataLoader) */
 
 /* ---- MNIST and Fashion-MNIST ---------------------------------------------------------------- */
