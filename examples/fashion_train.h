@@ -1,5 +1,5 @@
 /* The training loop shared by examples/fashion_mlp.c and examples/fashion_cnn.c: Fashion-MNIST
- * from the Debian package, shuffled mini-batches, cross-entropy, Adam with the learning rate
+ * from the Debian package, shuffled mini-batches from a DataLoader with two workers, cross-entropy, Adam with the learning rate
  * annealed on a cosine over the epochs (CosineAnnealingLR), progress lines with
  * throughput and ETA, test accuracy, and the state dict saved to HDF5. */
 #ifndef FASHION_TRAIN_H
@@ -49,6 +49,41 @@ static ct_tensor *fashion_prepare(ct_tensor *images, bool flatten) {
     return flatten ? ct_flatten(x, 1) : x;
 }
 
+/* The normalized training set as a dataset: sample i is row i of the images and its label (views,
+ * as torch's TensorDataset returns), which the loader's default collate stacks into batches. */
+typedef struct fashion_rows {
+    ct_tensor *x, *y;
+} fashion_rows;
+
+static int64_t fashion_rows_len(void *state) { return ct_size(((fashion_rows *)state)->x, 0); }
+
+static bool fashion_rows_get(void *state, int64_t i, uint64_t seed, ct_sample *out) {
+    (void)seed;
+    fashion_rows *r = state;
+    return ct_sample_add(out, "x", ct_select(r->x, 0, i)) && ct_sample_add(out, "y", ct_select(r->y, 0, i));
+}
+
+static void fashion_rows_destroy(void *state) {
+    fashion_rows *r = state;
+    ct_release(r->x), ct_release(r->y);
+    free(r);
+}
+
+static const ct_dataset_vtable fashion_rows_vtable = {"FashionRows", fashion_rows_len, fashion_rows_get, fashion_rows_destroy};
+
+/* A shuffling loader over (x, y) with two worker threads that prefetch the next batches. */
+static ct_dataloader *fashion_loader(ct_tensor *x, ct_tensor *y, int64_t batch_size) {
+    fashion_rows *r = malloc(sizeof *r);
+    if (!r) return NULL;
+    *r = (fashion_rows){ct_retain(x), ct_retain(y)};
+    ct_dataset *ds = ct_dataset_new(&fashion_rows_vtable, r);
+    ct_dataloader *loader = ds ? ct_dataloader_new(ds, .batch_size = batch_size, .shuffle = true, .num_workers = 2,
+                                                   .persistent_workers = true)
+                               : NULL;
+    ct_dataset_free(ds); /* the loader holds its own reference */
+    return loader;
+}
+
 static double fashion_accuracy(ct_module *net, ct_tensor *x, ct_tensor *y) {
     int64_t n = ct_size(x, 0), correct = 0;
     ct_module_eval(net);
@@ -73,23 +108,26 @@ static int fashion_train(ct_module *net, const fashion_args *a) {
            (long long)ct_size(x, 0), (long long)ct_size(x_test, 0));
     ct_optimizer *opt = ct_adam(ct_parameters(net), .lr = a->lr);
     ct_scheduler *schedule = ct_cosine_annealing_lr(opt, a->epochs);
-    int64_t n = ct_size(x, 0), steps = (n + a->batch_size - 1) / a->batch_size;
+    int64_t n = ct_size(x, 0);
+    ct_dataloader *loader = fashion_loader(x, train_labels, a->batch_size);
+    if (!loader) {
+        fprintf(stderr, "making the DataLoader failed: %s\n", ct_last_error());
+        return 1;
+    }
+    int64_t steps = ct_dataloader_len(loader);
     double start = fashion_now();
     for (int epoch = 1; epoch <= a->epochs; epoch++) {
         double loss_sum = 0, epoch_start = fashion_now();
-        CT_SCOPE {
-            ct_tensor *order = ct_randperm(n);
-            for (int64_t s = 0; s < steps; s++) CT_SCOPE {
-                int64_t len = n - s * a->batch_size < a->batch_size ? n - s * a->batch_size : a->batch_size;
-                ct_tensor *idx = ct_narrow(order, 0, s * a->batch_size, len);
-                ct_tensor *loss = ct_cross_entropy(ct_forward(net, ct_index_select(x, 0, idx)), ct_index_select(train_labels, 0, idx));
-                ct_zero_grad(opt);
-                if (!ct_backward(loss) || !ct_step(opt)) break;
-                loss_sum += ct_item(loss);
-            }
+        ct_batch b; /* its tensors belong to the loader until the next call */
+        while (ct_dataloader_next(loader, &b)) CT_SCOPE {
+            ct_tensor *loss = ct_cross_entropy(ct_forward(net, b.x), b.y);
+            ct_zero_grad(opt);
+            if (!ct_backward(loss) || !ct_step(opt)) break; /* the pending error ends the loop */
+            loss_sum += ct_item(loss);
         }
         if (!ct_ok()) {
             fprintf(stderr, "training failed: %s\n", ct_last_error());
+            ct_dataloader_free(loader);
             return 1;
         }
         ct_scheduler_step(schedule);
@@ -99,6 +137,7 @@ static int fashion_train(ct_module *net, const fashion_args *a) {
                per_epoch * (a->epochs - epoch));
         fflush(stdout);
     }
+    ct_dataloader_free(loader);
     if (!ct_save_state(net, a->out)) {
         fprintf(stderr, "saving %s: %s\n", a->out, ct_last_error());
         return 1;
