@@ -1,5 +1,5 @@
 /* The training loop shared by examples/fashion_mlp.c and examples/fashion_cnn.c: Fashion-MNIST
- * from the Debian package, shuffled mini-batches, cross-entropy, Adam with the learning rate
+ * from the Debian package, shuffled mini-batches from a DataLoader with two workers, cross-entropy, Adam with the learning rate
  * annealed on a cosine over the epochs (CosineAnnealingLR), progress lines with
  * throughput and ETA, test accuracy, and the state dict saved to HDF5. */
 #ifndef FASHION_TRAIN_H
@@ -66,6 +66,17 @@ static ct_tensor *fashion_prepare(ct_tensor *images, bool flatten) {
     return flatten ? ct_flatten(x, 1) : x;
 }
 
+/* A shuffling loader over (x, y) (torch's TensorDataset: sample i is row i of each, as views)
+ * with two worker threads that prefetch the next batches. */
+static ct_dataloader *fashion_loader(ct_tensor *x, ct_tensor *y, int64_t batch_size, bool pin_memory) {
+    ct_dataset *ds = ct_tensor_dataset(x, y);
+    ct_dataloader *loader = ds ? ct_dataloader_new(ds, .batch_size = batch_size, .shuffle = true, .num_workers = 2,
+                                                   .persistent_workers = true, .pin_memory = pin_memory)
+                               : NULL;
+    ct_dataset_free(ds); /* the loader holds its own reference */
+    return loader;
+}
+
 /* The data stays on the host; each batch moves to the model's device (a no-op on the CPU). */
 static double fashion_accuracy(ct_module *net, ct_tensor *x, ct_tensor *y, ct_device device) {
     int64_t n = ct_size(x, 0), correct = 0;
@@ -95,24 +106,26 @@ static int fashion_train(ct_module *net, const fashion_args *a) {
            (long long)ct_size(x, 0), (long long)ct_size(x_test, 0));
     ct_optimizer *opt = ct_adam(ct_parameters(net), .lr = a->lr);
     ct_scheduler *schedule = ct_cosine_annealing_lr(opt, a->epochs);
-    int64_t n = ct_size(x, 0), steps = (n + a->batch_size - 1) / a->batch_size;
+    int64_t n = ct_size(x, 0);
+    ct_dataloader *loader = fashion_loader(x, train_labels, a->batch_size, a->device.type == CT_DEVICE_CUDA);
+    if (!loader) {
+        fprintf(stderr, "making the DataLoader failed: %s\n", ct_last_error());
+        return 1;
+    }
+    int64_t steps = ct_dataloader_len(loader);
     double start = fashion_now();
     for (int epoch = 1; epoch <= a->epochs; epoch++) {
         double loss_sum = 0, epoch_start = fashion_now();
-        CT_SCOPE {
-            ct_tensor *order = ct_randperm(n);
-            for (int64_t s = 0; s < steps; s++) CT_SCOPE {
-                int64_t len = n - s * a->batch_size < a->batch_size ? n - s * a->batch_size : a->batch_size;
-                ct_tensor *idx = ct_narrow(order, 0, s * a->batch_size, len);
-                ct_tensor *loss = ct_cross_entropy(ct_forward(net, ct_to(ct_index_select(x, 0, idx), a->device)),
-                                                 ct_to(ct_index_select(train_labels, 0, idx), a->device));
-                ct_zero_grad(opt);
-                if (!ct_backward(loss) || !ct_step(opt)) break;
-                loss_sum += ct_item(loss);
-            }
+        ct_batch b; /* its tensors belong to the loader until the next call */
+        while (ct_dataloader_next(loader, &b)) CT_SCOPE {
+            ct_tensor *loss = ct_cross_entropy(ct_forward(net, ct_to(b.x, a->device)), ct_to(b.y, a->device));
+            ct_zero_grad(opt);
+            if (!ct_backward(loss) || !ct_step(opt)) break; /* the pending error ends the loop */
+            loss_sum += ct_item(loss);
         }
         if (!ct_ok()) {
             fprintf(stderr, "training failed: %s\n", ct_last_error());
+            ct_dataloader_free(loader);
             return 1;
         }
         ct_scheduler_step(schedule);
@@ -122,6 +135,7 @@ static int fashion_train(ct_module *net, const fashion_args *a) {
                per_epoch * (a->epochs - epoch));
         fflush(stdout);
     }
+    ct_dataloader_free(loader);
     if (!ct_module_to(net, CT_CPU) || !ct_save_state(net, a->out)) {
         fprintf(stderr, "saving %s: %s\n", a->out, ct_last_error());
         return 1;

@@ -19,8 +19,22 @@ static pthread_mutex_t generators_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static int generator_index(ct_device device) { return device.type == CT_DEVICE_CPU ? 0 : 1 + device.index; }
 
+/* A thread's private CPU generator (ct_set_thread_generator), used instead of generators[0]. */
+static _Thread_local ct_rng_state *thread_generator;
+
+ct_rng_state *ct_set_thread_generator(ct_rng_state *gen) {
+    ct_rng_state *previous = thread_generator;
+    thread_generator = gen;
+    return previous;
+}
+
 /* Reserves the counter blocks for n elements on device's generator. */
 ct__philox_pos ct__philox_reserve(ct_device device, int64_t n) {
+    if (thread_generator && device.type == CT_DEVICE_CPU) { /* private to this thread: no lock */
+        ct__philox_pos pos = {thread_generator->seed, thread_generator->offset};
+        thread_generator->offset += (uint64_t)(n + 3) / 4;
+        return pos;
+    }
     struct generator *g = &generators[generator_index(device)];
     pthread_mutex_lock(&generators_lock);
     ct__philox_pos pos = {g->seed, g->offset};

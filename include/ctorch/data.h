@@ -197,6 +197,163 @@ ct_transform *ct_convert_opt(ct_dtype dtype, ct_convert_opts opts);
 
 /* data:loader (samplers, collate, DataLoader) */
 
+/* ---- samplers (torch.utils.data.Sampler) ----------------------------------------------------- */
+
+/* A sampler yields the dataset indices of one epoch at a time. It is a reference-counted handle
+ * over a vtable, like ct_dataset: ct_sampler_free drops a reference, a DataLoader holds its own.
+ * Samplers that shuffle take a seed: 0 draws a fresh seed per epoch from the default generator
+ * (PyTorch's generator=None), any other value seeds the sampler's own generator once, which then
+ * advances from epoch to epoch (PyTorch's generator=torch.Generator().manual_seed(seed)). The
+ * shuffle orders come from ctorch's Philox generator, so they differ from PyTorch's mt19937. */
+typedef struct ct_sampler ct_sampler;
+typedef struct ct_sampler_vtable {
+    const char *name;
+    int64_t (*len)(void *state);               /* indices per epoch */
+    bool (*indices)(void *state, int64_t *out); /* writes the next epoch's len(state) indices */
+    void (*set_epoch)(void *state, int64_t epoch); /* optional (DistributedSampler) */
+    void (*destroy)(void *state);              /* optional */
+} ct_sampler_vtable;
+
+/* Takes ownership of state (destroy runs with the last reference). */
+ct_sampler *ct_sampler_new(const ct_sampler_vtable *vtable, void *state);
+ct_sampler *ct_sampler_retain(ct_sampler *s);
+void ct_sampler_free(ct_sampler *s);
+const char *ct_sampler_name(const ct_sampler *s);
+/* len(sampler) as in PyTorch: indices per epoch, batches per epoch for a batch sampler. */
+int64_t ct_sampler_len(const ct_sampler *s);
+/* The next epoch's indices as int64 [n] (a batch sampler: its batches one after another, batch b
+ * at [b * batch_size, ...)); NULL with an error. */
+ct_tensor *ct_sampler_indices(ct_sampler *s);
+/* Batch size of a batch sampler; 0 for a sampler of single indices. */
+int64_t ct_sampler_batch_size(const ct_sampler *s);
+/* DistributedSampler.set_epoch (reshuffles with seed + epoch); CT_ERR_STATE for samplers
+ * without an epoch. */
+bool ct_sampler_set_epoch(ct_sampler *s, int64_t epoch);
+
+/* SequentialSampler: 0, 1, ..., n-1. */
+ct_sampler *ct_sequential_sampler(int64_t n);
+
+/* RandomSampler(data_source, replacement, num_samples, generator): a permutation per epoch, or
+ * num_samples indices drawn uniformly with replacement. num_samples 0 means n; without replacement
+ * more than n samples concatenate permutations (as PyTorch). */
+typedef struct ct_random_sampler_opts {
+    bool replacement;
+    int64_t num_samples;
+    uint64_t seed;
+} ct_random_sampler_opts;
+ct_sampler *ct_random_sampler_opt(int64_t n, ct_random_sampler_opts opts);
+#define ct_random_sampler(n, ...)                                                                   \
+    ct_random_sampler_opt((n), CT_OPTS(ct_random_sampler_opts, .replacement = false, .num_samples = 0, \
+                                       .seed = 0, __VA_ARGS__))
+
+/* WeightedRandomSampler(weights, num_samples, replacement=True, generator): indices drawn with
+ * probabilities proportional to weights (1-D, non-negative, any floating or integer dtype). */
+typedef struct ct_weighted_sampler_opts {
+    bool replacement;
+    uint64_t seed;
+} ct_weighted_sampler_opts;
+ct_sampler *ct_weighted_random_sampler_opt(const ct_tensor *weights, int64_t num_samples,
+                                           ct_weighted_sampler_opts opts);
+#define ct_weighted_random_sampler(weights, num_samples, ...)                                       \
+    ct_weighted_random_sampler_opt((weights), (num_samples),                                         \
+                                   CT_OPTS(ct_weighted_sampler_opts, .replacement = true, .seed = 0, __VA_ARGS__))
+
+/* SubsetRandomSampler(indices, generator): the given indices (1-D integer tensor, copied) in a
+ * random order each epoch. */
+typedef struct ct_subset_sampler_opts {
+    uint64_t seed;
+} ct_subset_sampler_opts;
+ct_sampler *ct_subset_random_sampler_opt(const ct_tensor *indices, ct_subset_sampler_opts opts);
+#define ct_subset_random_sampler(indices, ...)                                                      \
+    ct_subset_random_sampler_opt((indices), CT_OPTS(ct_subset_sampler_opts, .seed = 0, __VA_ARGS__))
+
+/* BatchSampler(sampler, batch_size, drop_last): groups the sampler's indices into batches of
+ * batch_size, the last one shorter unless drop_last. Holds its own reference to sampler. */
+typedef struct ct_batch_sampler_opts {
+    bool drop_last;
+} ct_batch_sampler_opts;
+ct_sampler *ct_batch_sampler_opt(ct_sampler *sampler, int64_t batch_size, ct_batch_sampler_opts opts);
+#define ct_batch_sampler(sampler, batch_size, ...)                                                  \
+    ct_batch_sampler_opt((sampler), (batch_size), CT_OPTS(ct_batch_sampler_opts, .drop_last = false, __VA_ARGS__))
+
+/* DistributedSampler(dataset, num_replicas, rank, shuffle=True, seed=0, drop_last=False), with
+ * PyTorch's algorithm: a permutation from a generator seeded with seed + epoch (set_epoch), padded
+ * by repeating indices from its start up to a multiple of num_replicas (or truncated to one with
+ * drop_last), then every num_replicas-th index starting at rank. Here seed 0 is a seed. */
+typedef struct ct_distributed_sampler_opts {
+    bool shuffle;
+    uint64_t seed;
+    bool drop_last;
+} ct_distributed_sampler_opts;
+ct_sampler *ct_distributed_sampler_opt(int64_t n, int64_t num_replicas, int64_t rank,
+                                       ct_distributed_sampler_opts opts);
+#define ct_distributed_sampler(n, num_replicas, rank, ...)                                          \
+    ct_distributed_sampler_opt((n), (num_replicas), (rank),                                          \
+                               CT_OPTS(ct_distributed_sampler_opts, .shuffle = true, .seed = 0,      \
+                                       .drop_last = false, __VA_ARGS__))
+
+/* ---- collate ---------------------------------------------------------------------------------- */
+
+/* A collate callback (PyTorch's collate_fn): turns n samples into one batch, its tensors in the
+ * calling thread's innermost scope. It runs on the DataLoader's worker threads, so it must be
+ * thread-safe. Returns false with an error (ct_error) on failure. */
+typedef bool (*ct_collate_fn)(const ct_sample *samples, int64_t n, ct_batch *out, void *user);
+
+/* default_collate: each field stacked along a new dim 0 (0-d fields become [n]); the fields are
+ * matched by position and must have the same names in every sample. Samples whose shapes differ
+ * give CT_ERR_SHAPE naming the field, the sample and both shapes. */
+bool ct_default_collate(const ct_sample *samples, int64_t n, ct_batch *out);
+
+/* ---- DataLoader (torch.utils.data.DataLoader) ------------------------------------------------- */
+
+typedef struct ct_dataloader ct_dataloader;
+/* Runs once on each worker thread as it starts (every epoch unless persistent_workers); false
+ * with an error fails the batches of that worker. */
+typedef bool (*ct_worker_init_fn)(int worker_id, void *user);
+
+typedef struct ct_dataloader_opts {
+    int64_t batch_size;          /* 1 */
+    bool shuffle;                /* false: a random sampler when true */
+    ct_sampler *sampler;         /* NULL: sequential or random; the loader takes its own reference */
+    ct_sampler *batch_sampler;   /* NULL; excludes batch_size, shuffle, sampler and drop_last */
+    bool drop_last;              /* false */
+    int num_workers;             /* 0: batches are built on the calling thread */
+    int prefetch_factor;         /* 2 batches in flight per worker */
+    bool persistent_workers;     /* false: workers stop at the end of each epoch */
+    bool pin_memory;             /* false; ignored with a warning without CUDA */
+    double timeout_s;            /* 0: wait as long as it takes */
+    ct_worker_init_fn worker_init;
+    ct_collate_fn collate;       /* NULL: ct_default_collate */
+    void *user;                  /* passed to worker_init and collate */
+    uint64_t seed;               /* 0: a base seed drawn from the default generator per epoch */
+} ct_dataloader_opts;
+
+/* A loader over ds (it takes its own reference). Sample k of an epoch (k counts positions in the
+ * sampler's order) is read with ct_dataset_get_seeded and a seed derived from the epoch's base
+ * seed, the epoch number and k, so batches are identical for any num_workers. Option errors use
+ * PyTorch's messages. */
+ct_dataloader *ct_dataloader_new_opt(ct_dataset *ds, ct_dataloader_opts opts);
+#define ct_dataloader_new(ds, ...)                                                                  \
+    ct_dataloader_new_opt((ds), CT_OPTS(ct_dataloader_opts, .batch_size = 1, .shuffle = false,        \
+                                        .sampler = NULL, .batch_sampler = NULL, .drop_last = false,  \
+                                        .num_workers = 0, .prefetch_factor = 2,                      \
+                                        .persistent_workers = false, .pin_memory = false,            \
+                                        .timeout_s = 0, .worker_init = NULL, .collate = NULL,        \
+                                        .user = NULL, .seed = 0, __VA_ARGS__))
+/* The next batch of the current epoch, in sampler order. false at the end of the epoch (the next
+ * call starts the next epoch) or with an error: a worker's error comes back here as
+ * "DataLoader worker <id>: <message>" in the batch's turn, a batch slower than timeout_s as
+ * CT_ERR_STATE; either ends the epoch. The batch's tensors belong to the loader and stay valid
+ * until the next call or ct_dataloader_free: ct_keep or ct_retain them to hold them longer. */
+bool ct_dataloader_next(ct_dataloader *dl, ct_batch *out);
+/* Batches per epoch (len(loader)). */
+int64_t ct_dataloader_len(const ct_dataloader *dl);
+/* Forwards to the sampler's set_epoch (DistributedSampler); CT_ERR_STATE if it has none. */
+bool ct_dataloader_set_epoch(ct_dataloader *dl, int64_t epoch);
+/* Stops the workers (also mid-epoch: it waits for the samples being read to finish) and frees
+ * the loader and its references. NULL is ignored. */
+void ct_dataloader_free(ct_dataloader *dl);
+
 /* ---- MNIST and Fashion-MNIST ---------------------------------------------------------------- */
 /* data:mnist */
 

@@ -183,6 +183,11 @@ typedef struct ct_rng_state {
 } ct_rng_state;
 ct_rng_state ct_get_rng_state(void);
 void ct_set_rng_state(ct_rng_state state);
+/* Makes the calling thread's CPU random ops draw from *gen (its seed; its offset advances as
+ * they draw) instead of the default generator, until set back; returns the previous one (NULL:
+ * the default generator). The C form of PyTorch's generator= argument: a sampler shuffles from
+ * its own seed without touching, or racing with, the default generator. */
+ct_rng_state *ct_set_thread_generator(ct_rng_state *gen);
 
 ct_tensor *ct_rand_opt(ct_shape shape, ct_tensor_opts opts);  /* U[0, 1) */
 ct_tensor *ct_randn_opt(ct_shape shape, ct_tensor_opts opts); /* N(0, 1) */
