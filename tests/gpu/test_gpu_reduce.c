@@ -207,10 +207,52 @@ static void cross_entropy(void **state) {
                 ct_cross_entropy(ct_to(x, CT_CUDA(0)), ct_to(t, CT_CUDA(0)), .label_smoothing = 0.2), 1e-5, 1e-6);
 }
 
+/* embedding: a transposed weight and transposed indices (duplicates, the padding row), int64 and
+ * int32; the weight gradient from a non-contiguous incoming gradient */
+static void embedding(void **state) {
+    (void)state;
+    uint64_t st = 6;
+    ct_tensor *ib = ct_from_data((int64_t[]){0, 2, 5, 10, 2, 2, 7, 0, 3, 9, 2, 10}, CT_SHAPE(4, 3), CT_I64);
+    ct_tensor *ib32 = ct_to_dtype(ib, CT_I32);
+    ct_tensor *ic = ct_transpose(ib, 0, 1), *ig = ct_transpose(ct_to(ib, CT_CUDA(0)), 0, 1);
+    ct_tensor *ic32 = ct_transpose(ib32, 0, 1), *ig32 = ct_transpose(ct_to(ib32, CT_CUDA(0)), 0, 1);
+    const ct_dtype dtypes[] = {CT_F32, CT_F64, CT_BF16};
+    for (size_t di = 0; di < sizeof dtypes / sizeof *dtypes; di++) {
+        ct_dtype dt = dtypes[di];
+        double tol = dt == CT_BF16 ? 1e-2 : dt == CT_F32 ? 1e-5 : 1e-12;
+        pair w = random_pair(&st, CT_SHAPE(11, 7), dt, -1, 1);
+        pair g = random_pair(&st, CT_SHAPE(3, 4, 7), dt, -1, 1);
+        const int64_t paddings[] = {-1, 2, -1};
+        for (int pi = 0; pi < 3; pi++) {
+            int64_t pad = paddings[pi];
+            ct_tensor *ic2 = pi == 2 ? ic32 : ic, *ig2 = pi == 2 ? ig32 : ig;
+            assert_same("embedding", ct_embedding(ic2, w.cpu, .padding_idx = pad),
+                        ct_embedding(ig2, w.gpu, .padding_idx = pad), 0, 0);
+            ct_tensor *wc = ct_requires_grad_(ct_contiguous(w.cpu), true);
+            ct_tensor *wg = ct_requires_grad_(ct_to(wc, CT_CUDA(0)), true);
+            if (!ct_backward(ct_embedding(ic2, wc, .padding_idx = pad), .gradient = g.cpu) ||
+                !ct_backward(ct_embedding(ig2, wg, .padding_idx = pad), .gradient = g.gpu))
+                fail_msg("embedding backward: %s", ct_last_error());
+            assert_same("embedding grad", ct_grad(wc), ct_grad(wg), tol, tol);
+        }
+    }
+    /* no indices: an empty result */
+    ct_tensor *none = ct_to(ct_zeros(CT_SHAPE(0), .dtype = CT_I64), CT_CUDA(0));
+    pair w = random_pair(&st, CT_SHAPE(11, 7), CT_F32, -1, 1);
+    assert_same("embedding empty", ct_embedding(ct_to(none, CT_CPU), w.cpu), ct_embedding(none, w.gpu), 0, 0);
+    /* out-of-range indices are errors naming the first bad one */
+    ct_tensor *bad = ct_to(ct_from_data((int64_t[]){1, 12, -1}, CT_SHAPE(3), CT_I64), CT_CUDA(0));
+    assert_null(ct_embedding(bad, w.gpu));
+    tu_assert_error(CT_ERR_INDEX, "index out of range in self: index 12 is out of bounds for 11 embeddings");
+    bad = ct_to(ct_from_data((int64_t[]){1, -1, 12}, CT_SHAPE(3), CT_I64), CT_CUDA(0));
+    assert_null(ct_embedding(bad, w.gpu));
+    tu_assert_error(CT_ERR_INDEX, "index -1 is out of bounds for 11 embeddings");
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(reductions),       cmocka_unit_test(softmax_and_scans), cmocka_unit_test(softmax_gradients),
-        cmocka_unit_test(indexing),         cmocka_unit_test(cross_entropy),
+        cmocka_unit_test(indexing),         cmocka_unit_test(cross_entropy),    cmocka_unit_test(embedding),
     };
     return TU_RUN_GPU("gpu_reduce", tests);
 }
