@@ -249,10 +249,26 @@ static void embedding(void **state) {
     tu_assert_error(CT_ERR_INDEX, "index -1 is out of bounds for 11 embeddings");
 }
 
+/* flip: every dim set of a transposed 3-d view, element sizes 1, 2, 4 and 8; empty tensors */
+static void flip(void **state) {
+    (void)state;
+    uint64_t st = 7;
+    const ct_dtype dtypes[] = {CT_F32, CT_F16, CT_I64, CT_BOOL};
+    const ct_dims dimsets[] = {CT_DIMS(), CT_DIMS(0), CT_DIMS(1), CT_DIMS(-1), CT_DIMS(0, 2), CT_DIMS(2, 1, 0)};
+    for (size_t di = 0; di < sizeof dtypes / sizeof *dtypes; di++) {
+        pair x = random_pair(&st, CT_SHAPE(3, 5, 33), dtypes[di], -4, 4);
+        for (size_t k = 0; k < sizeof dimsets / sizeof *dimsets; k++)
+            assert_same("flip", ct_flip(x.cpu, dimsets[k]), ct_flip(x.gpu, dimsets[k]), 0, 0);
+    }
+    ct_tensor *empty = ct_zeros(CT_SHAPE(3, 0));
+    assert_same("flip empty", ct_flip(empty, CT_DIMS(0)), ct_flip(ct_to(empty, CT_CUDA(0)), CT_DIMS(0)), 0, 0);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(reductions),       cmocka_unit_test(softmax_and_scans), cmocka_unit_test(softmax_gradients),
         cmocka_unit_test(indexing),         cmocka_unit_test(cross_entropy),    cmocka_unit_test(embedding),
+        cmocka_unit_test(flip),
     };
     return TU_RUN_GPU("gpu_reduce", tests);
 }
