@@ -205,6 +205,39 @@ static void cross_entropy(void **state) {
     ct_tensor *t = tu_random(&st, CT_SHAPE(3, 7), CT_I64, TU_CONTIGUOUS, 0, 4.99);
     assert_same("cross_entropy spatial", ct_cross_entropy(x, t, .label_smoothing = 0.2),
                 ct_cross_entropy(ct_to(x, CT_CUDA(0)), ct_to(t, CT_CUDA(0)), .label_smoothing = 0.2), 1e-5, 1e-6);
+    /* the mean over int32 targets with some ignored, its divisor counted on the device; all
+     * ignored: 0/0 = nan on both */
+    ct_tensor *x2 = tu_random(&st, CT_SHAPE(6, 5), CT_F32, TU_CONTIGUOUS, -2, 2), *x2g = ct_to(x2, CT_CUDA(0));
+    ct_tensor *t2 = ct_from_data((int32_t[]){4, -100, 0, 2, -100, 1}, CT_SHAPE(6), CT_I32);
+    assert_same("cross_entropy mean i32", ct_cross_entropy(x2, t2), ct_cross_entropy(x2g, ct_to(t2, CT_CUDA(0))), 1e-6,
+                1e-7);
+    ct_tensor *none = ct_full(CT_SHAPE(6), 3, .dtype = CT_I64);
+    assert_same("cross_entropy all ignored", ct_cross_entropy(x2, none, .ignore_index = 3),
+                ct_cross_entropy(x2g, ct_to(none, CT_CUDA(0)), .ignore_index = 3), 0, 0);
+    /* an out-of-range target is an error on the CPU; on CUDA (not read back) its row is NaN in
+     * the loss and the gradient, the other rows as the CPU's */
+    ct_tensor *bad = ct_from_data((int64_t[]){4, 7, 0, 2, 3, 1}, CT_SHAPE(6), CT_I64);
+    assert_null(ct_cross_entropy(x2, bad));
+    tu_assert_error(CT_ERR_INDEX, "Target 7 is out of bounds");
+    ct_tensor *xr = ct_requires_grad_(ct_clone(x2g), true);
+    ct_tensor *lr = ct_cross_entropy(xr, ct_to(bad, CT_CUDA(0)), .reduction = CT_REDUCTION_NONE);
+    if (!lr || !ct_backward(ct_sum(lr))) fail_msg("cross_entropy with a bad target: %s", ct_last_error());
+    ct_tensor *ok = ct_from_data((int64_t[]){4, 0, 0, 2, 3, 1}, CT_SHAPE(6), CT_I64);
+    ct_tensor *xo = ct_requires_grad_(ct_clone(x2), true);
+    ct_tensor *lo = ct_cross_entropy(xo, ok, .reduction = CT_REDUCTION_NONE);
+    assert_true(ct_backward(ct_sum(lo)));
+    double *lv = tu_values(ct_to(lr, CT_CPU)), *lw = tu_values(lo);
+    double *gv = tu_values(ct_to(ct_grad(xr), CT_CPU)), *gw = tu_values(ct_grad(xo));
+    for (int r = 0; r < 6; r++) {
+        if (r == 1) assert_true(isnan(lv[r]));
+        else assert_true(fabs(lv[r] - lw[r]) <= 1e-5 * fabs(lw[r]) + 1e-6);
+        for (int c = 0; c < 5; c++) {
+            double a = gv[r * 5 + c], b = gw[r * 5 + c];
+            if (r == 1) assert_true(isnan(a));
+            else assert_true(fabs(a - b) <= 1e-5 * fabs(b) + 1e-7);
+        }
+    }
+    free(lv), free(lw), free(gv), free(gw);
 }
 
 /* embedding: a transposed weight and transposed indices (duplicates, the padding row), int64 and
