@@ -117,8 +117,7 @@ static ct_tensor *embedding_device(const char *op, const ct_tensor *indices, con
     l.src.data = ct__data(weight);
     l.src.stride[indices->ndim] = weight->stride[1];
     l.step = weight->stride[0];
-    if (ct__numel(l.shape, l.ndim) > 0) k->take(&l);
-    return out;
+    return ct__numel(l.shape, l.ndim) == 0 || k->take(&l) ? out : NULL;
 }
 
 ct_tensor *ct__embedding(const ct_tensor *indices, const ct_tensor *weight, int64_t padding_idx) {
@@ -186,8 +185,8 @@ static bool embedding_backward_device(const char *op, const ct_tensor *grad, con
         l.step = gwt->shape[1];
         l.src.data = ct__data(g);
         memcpy(l.src.stride, g->stride, (size_t)g->ndim * sizeof *l.src.stride);
-        if (ct__numel(l.shape, l.ndim) > 0) k->put(&l, true);
-        ok = padding_idx < 0 || ct__zero_(ct__select(gwt, 0, padding_idx));
+        ok = (ct__numel(l.shape, l.ndim) == 0 || k->put(&l, true)) &&
+             (padding_idx < 0 || ct__zero_(ct__select(gwt, 0, padding_idx)));
     }
     return ok;
 }

@@ -39,18 +39,18 @@ static void to_cuda_plan(ct__cuda_red *c, const ct__red_plan *P) {
     memcpy(c->inner_in, P->inner_in, n);
 }
 
-static void cuda_reduce(const ct__red_plan *P) {
+static bool cuda_reduce(const ct__red_plan *P) {
     ct__cuda_red c;
     to_cuda_plan(&c, P);
     int dev = P->device.index;
-    ct__cuda_check("reduce", dev, ct__cuda_reduce(&c, ct__cuda_sm_count(dev), ct__cuda_stream(dev)));
+    return ct__cuda_check("reduce", dev, ct__cuda_reduce(&c, ct__cuda_sm_count(dev), ct__cuda_stream(dev)));
 }
 
-static void cuda_rows(const ct__red_plan *P) {
+static bool cuda_rows(const ct__red_plan *P) {
     ct__cuda_red c;
     to_cuda_plan(&c, P);
     int dev = P->device.index;
-    ct__cuda_check("softmax/cumsum", dev, ct__cuda_rows(&c, ct__cuda_sm_count(dev), ct__cuda_stream(dev)));
+    return ct__cuda_check("softmax/cumsum", dev, ct__cuda_rows(&c, ct__cuda_sm_count(dev), ct__cuda_stream(dev)));
 }
 
 const ct__reduce_kernels ct__reduce_cuda_kernels = {.reduce = cuda_reduce, .rows = cuda_rows};
