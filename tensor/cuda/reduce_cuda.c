@@ -42,8 +42,13 @@ static void to_cuda_plan(ct__cuda_red *c, const ct__red_plan *P) {
 static bool cuda_reduce(const ct__red_plan *P) {
     ct__cuda_red c;
     to_cuda_plan(&c, P);
-    int dev = P->device.index;
-    return ct__cuda_check("reduce", dev, ct__cuda_reduce(&c, ct__cuda_sm_count(dev), ct__cuda_stream(dev)));
+    int dev = P->device.index, sms = ct__cuda_sm_count(dev);
+    size_t bytes = ct__cuda_reduce_workspace(&c, sms);
+    void *ws = bytes ? ct__cuda_alloc(bytes, dev) : NULL;
+    if (bytes && !ws) return false; /* the allocator's error names the size */
+    bool ok = ct__cuda_check("reduce", dev, ct__cuda_reduce(&c, sms, ws, ct__cuda_stream(dev)));
+    if (ws) ct__cuda_free(ws, dev);
+    return ok;
 }
 
 static bool cuda_rows(const ct__red_plan *P) {

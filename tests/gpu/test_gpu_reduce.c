@@ -297,11 +297,49 @@ static void flip(void **state) {
     assert_same("flip empty", ct_flip(empty, CT_DIMS(0)), ct_flip(ct_to(empty, CT_CUDA(0)), CT_DIMS(0)), 0, 0);
 }
 
+/* Column reductions (dim 0 of a dense [N, C], dims 0 and 1 of [B, N, C]): the column-tile path
+ * with fewer outputs than a warp (lanes share columns), partial tiles, one row range per block and
+ * rows split over several blocks (a second folding pass). */
+static void column_reductions(void **state) {
+    (void)state;
+    uint64_t st = 8;
+    const ct_shape shapes[] = {CT_SHAPE(8192, 10), CT_SHAPE(40, 33), CT_SHAPE(64, 5000), CT_SHAPE(2053, 3000),
+                               CT_SHAPE(33, 7), CT_SHAPE(4, 1000, 12)};
+    const ct_dtype dtypes[] = {CT_F32, CT_F64, CT_BF16};
+    for (size_t si = 0; si < sizeof shapes / sizeof *shapes; si++) {
+        for (size_t di = 0; di < sizeof dtypes / sizeof *dtypes; di++) {
+            ct_dtype dt = dtypes[di];
+            double rtol = dt == CT_F32 ? 1e-5 : dt == CT_F64 ? 1e-12 : 1e-2, atol = dt == CT_BF16 ? 1e-2 : 1e-6;
+            ct_tensor *x = tu_random(&st, shapes[si], dt, TU_CONTIGUOUS, 0.5, 2), *xg = ct_to(x, CT_CUDA(0));
+            ct_dims dims = shapes[si].ndim == 3 ? CT_DIMS(0, 1) : CT_DIMS(0);
+            for (int keep = 0; keep < 2; keep++) {
+                ct_reduce_opts o = {.dim = dims, .keepdim = keep, .dtype = CT_DTYPE_DEFAULT, .correction = 1, .p = 2};
+                assert_same("column sum", ct_sum_opt(x, o), ct_sum_opt(xg, o), rtol, atol);
+                assert_same("column mean", ct_mean_opt(x, o), ct_mean_opt(xg, o), rtol, atol);
+                assert_same("column amax", ct_amax_opt(x, o), ct_amax_opt(xg, o), 0, 0);
+                assert_same("column var", ct_var_opt(x, o), ct_var_opt(xg, o), rtol, atol);
+                assert_same("column norm", ct_norm_opt(x, o), ct_norm_opt(xg, o), rtol, atol);
+                assert_same("column logsumexp", ct_logsumexp_opt(x, o), ct_logsumexp_opt(xg, o), rtol, atol);
+            }
+        }
+    }
+    /* integers: exact sums, and the first index of ties across slots and row ranges */
+    ct_tensor *xi = tu_random(&st, CT_SHAPE(3000, 12), CT_I64, TU_CONTIGUOUS, -3, 4), *xig = ct_to(xi, CT_CUDA(0));
+    assert_same("column sum i64", ct_sum(xi, .dim = CT_DIMS(0)), ct_sum(xig, .dim = CT_DIMS(0)), 0, 0);
+    assert_same("column argmax i64", ct_argmax(xi, .dim = CT_DIMS(0)), ct_argmax(xig, .dim = CT_DIMS(0)), 0, 0);
+    ct_tensor *ic = NULL, *ig = NULL;
+    assert_same("column min", ct_min_dim(xi, 0, false, &ic), ct_min_dim(xig, 0, false, &ig), 0, 0);
+    assert_same("column min indices", ic, ig, 0, 0);
+    /* the same reduction twice gives the same bits (a fixed order) */
+    ct_tensor *xf = ct_to(tu_random(&st, CT_SHAPE(8192, 10), CT_F32, TU_CONTIGUOUS, -1, 1), CT_CUDA(0));
+    assert_same("column sum repeat", ct_to(ct_sum(xf, .dim = CT_DIMS(0)), CT_CPU), ct_sum(xf, .dim = CT_DIMS(0)), 0, 0);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(reductions),       cmocka_unit_test(softmax_and_scans), cmocka_unit_test(softmax_gradients),
         cmocka_unit_test(indexing),         cmocka_unit_test(cross_entropy),    cmocka_unit_test(embedding),
-        cmocka_unit_test(flip),
+        cmocka_unit_test(flip),             cmocka_unit_test(column_reductions),
     };
     return TU_RUN_GPU("gpu_reduce", tests);
 }
