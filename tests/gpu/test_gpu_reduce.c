@@ -261,8 +261,9 @@ static void embedding(void **state) {
             ct_tensor *ic2 = pi == 2 ? ic32 : ic, *ig2 = pi == 2 ? ig32 : ig;
             assert_same("embedding", ct_embedding(ic2, w.cpu, .padding_idx = pad),
                         ct_embedding(ig2, w.gpu, .padding_idx = pad), 0, 0);
-            ct_tensor *wc = ct_requires_grad_(ct_contiguous(w.cpu), true);
-            ct_tensor *wg = ct_requires_grad_(ct_to(wc, CT_CUDA(0)), true);
+            ct_tensor *wc = ct_contiguous(w.cpu), *wg = ct_to(wc, CT_CUDA(0)); /* leaves on both devices */
+            ct_requires_grad_(wc, true);
+            ct_requires_grad_(wg, true);
             if (!ct_backward(ct_embedding(ic2, wc, .padding_idx = pad), .gradient = g.cpu) ||
                 !ct_backward(ct_embedding(ig2, wg, .padding_idx = pad), .gradient = g.gpu))
                 fail_msg("embedding backward: %s", ct_last_error());
