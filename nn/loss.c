@@ -301,12 +301,19 @@ static ct_tensor *cross_entropy_indices(const char *op, const ct_tensor *input, 
     if (!check_class_shapes(op, input, target, o.weight)) return NULL;
     int nd = ct_ndim(input), cdim = nd == 1 ? 0 : 1;
     if (!o.weight) { /* the fused kernel: one pass over the logits each way */
-        int64_t n_ignored = count_ignored(op, target, o.ignore_index, ct_size(input, cdim));
+        /* CPU targets are validated (PyTorch's message) and counted in place. Reading GPU targets
+         * back would stop the host every training step, so there nothing leaves the device: an
+         * out-of-range target gives a NaN loss and gradient (where PyTorch raises an asynchronous
+         * device-side assert), and the mean divides by a count made on the device. */
+        bool host = ct_device_of(target).type == CT_DEVICE_CPU;
+        int64_t n_ignored = host ? count_ignored(op, target, o.ignore_index, ct_size(input, cdim)) : 0;
         if (n_ignored < 0) return NULL;
         ct_tensor *loss = ct__cross_entropy_logits(input, target, o.ignore_index, ls > 0 ? ls : 0);
         switch (o.reduction) {
         case CT_REDUCTION_SUM: return ct_sum(loss);
-        case CT_REDUCTION_MEAN: return ct_div_scalar(ct_sum(loss), (double)(ct_numel(target) - n_ignored));
+        case CT_REDUCTION_MEAN:
+            if (host) return ct_div_scalar(ct_sum(loss), (double)(ct_numel(target) - n_ignored));
+            return ct_div(ct_sum(loss), ct_sum(ct_ne(target, ct_scalar_int(o.ignore_index))));
         default: return loss;
         }
     }

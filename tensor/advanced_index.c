@@ -167,9 +167,9 @@ ct_tensor *ct__index(const ct_tensor *t, ct_tensor_list indices) {
         (out = ct__tensor_new(p.rshape.d, p.rshape.ndim, t->dtype, ct__device(t)))) {
         if (ct__numel(p.rshape.d, p.rshape.ndim) > 0) {
             ct_index_loop l = plan_loop(&p, ct__data(out), out->stride, ct__data(p.base), p.src_stride);
-            ct__index_kernels(op, t)->take(&l);
+            if (!ct__index_kernels(op, t)->take(&l)) out = NULL; /* the scope frees it */
         }
-        ct_keep(out);
+        if (out) ct_keep(out);
     }
     ct_scope_end();
     return out;
@@ -212,7 +212,7 @@ ct_tensor *ct__index_put_(ct_tensor *t, ct_tensor_list indices, const ct_tensor 
         ok = true;
         if (ct__numel(p.rshape.d, p.rshape.ndim) == 0) break;
         ct_index_loop l = plan_loop(&p, ct__data(p.base), p.src_stride, ct__data(values), vstride);
-        ct__index_kernels(op, t)->put(&l, accumulate);
+        ok = ct__index_kernels(op, t)->put(&l, accumulate);
     } while (0);
     ct_scope_end();
     if (!ok) return NULL;

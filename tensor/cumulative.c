@@ -12,8 +12,7 @@ static ct_tensor *scan(const char *op, int kind, const ct_tensor *t, int dim) {
     if (!out) return NULL;
     ct__red_plan plan = {.kind = kind, .int_acc = out_dtype == CT_I64};
     ct__row_plan(&plan, t, d, out);
-    k->rows(&plan);
-    return out;
+    return k->rows(&plan) ? out : NULL;
 }
 
 ct_tensor *ct__cumsum(const ct_tensor *t, int dim) { return scan("cumsum", CT__ROW_CUMSUM, t, dim); }

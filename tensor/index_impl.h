@@ -27,11 +27,12 @@ typedef struct ct_index_loop {
 } ct_index_loop;
 
 typedef struct ct_index_kernels {
-    /* Parallel gather along the loop; indices are already known to be in range. */
-    void (*take)(const ct_index_loop *l);
-    /* Serial (so duplicates resolve the same way on any thread count): the last write wins, or
-     * every duplicate adds with accumulate. */
-    void (*put)(const ct_index_loop *l, bool accumulate);
+    /* Parallel gather along the loop; indices are already known to be in range. False with a ct
+     * error when the device failed (take and put). */
+    bool (*take)(const ct_index_loop *l);
+    /* Serial on the CPU (so duplicates resolve the same way on any thread count): the last write
+     * wins, or every duplicate adds with accumulate. */
+    bool (*put)(const ct_index_loop *l, bool accumulate);
     /* True when every value v of idx (int32/int64) lies in [-size, size) (wrap) or [0, size);
      * otherwise false with *bad the first offending value in row-major order. */
     bool (*check_bounds)(const ct_tensor *idx, int64_t size, bool wrap, int64_t *bad);

@@ -72,8 +72,7 @@ ct_tensor *ct__index_select(const ct_tensor *t, int dim, const ct_tensor *index)
     l.src.stride[dim] = 0;
     l.idx = (ct_index_operand){.data = ct__data(index)}; /* varies along dim only */
     l.idx.stride[dim] = index->ndim ? index->stride[0] : 0;
-    if (ct__numel(o.shape, o.ndim) > 0) k->take(&l);
-    return out;
+    return ct__numel(o.shape, o.ndim) == 0 || k->take(&l) ? out : NULL;
 }
 
 ct_tensor *ct__gather(const ct_tensor *t, int dim, const ct_tensor *index) {
@@ -106,8 +105,7 @@ ct_tensor *ct__gather(const ct_tensor *t, int dim, const ct_tensor *index) {
     l.src.stride[dim] = 0;
     l.idx.data = ct__data(index);
     memcpy(l.idx.stride, idx.stride, sizeof l.idx.stride);
-    k->take(&l);
-    return out;
+    return k->take(&l) ? out : NULL;
 }
 
 /* t[..., index[i], ...] (+)= src[i] along dim, over index's shape; src NULL scatters `value`. */
@@ -162,8 +160,7 @@ static ct_tensor *scatter_into(const char *op, ct_tensor *t, int dim, const ct_t
         memcpy(l.idx.stride, idx.stride, sizeof l.idx.stride);
         l.src.data = ct__data(src ? src : fill); /* a value broadcasts with stride 0 */
         if (src) memcpy(l.src.stride, from.stride, sizeof l.src.stride);
-        k->put(&l, add);
-        ok = true;
+        ok = k->put(&l, add);
     } while (0);
     ct_scope_end();
     if (!ok) return NULL;

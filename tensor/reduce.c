@@ -177,7 +177,7 @@ static ct_tensor *reduce_run(const ct_tensor *t, const ct_reduce_opts *opts, con
                          .int_acc = rq->int_acc,
                          .out_dtype = rq->out_dtype};
     build_plan(&plan, t, mask, out, ix, opts->keepdim, rq->keep_order);
-    k->reduce(&plan);
+    if (!k->reduce(&plan)) return NULL; /* out and ix are the scope's */
     if (idx) *idx = ix;
     return want_values ? out : ix;
 }

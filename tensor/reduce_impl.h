@@ -45,9 +45,10 @@ typedef struct ct__red_plan {
     int64_t inner_out;              /* row ops: the output's byte stride along the dim */
 } ct__red_plan;
 
+/* Each returns false with a ct error when the device failed (a launch, a workspace). */
 typedef struct ct__reduce_kernels {
-    void (*reduce)(const ct__red_plan *plan);
-    void (*rows)(const ct__red_plan *plan); /* kind is a ct__row_kind */
+    bool (*reduce)(const ct__red_plan *plan);
+    bool (*rows)(const ct__red_plan *plan); /* kind is a ct__row_kind */
 } ct__reduce_kernels;
 
 extern const ct__reduce_kernels ct__reduce_cpu_kernels;

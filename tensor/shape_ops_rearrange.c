@@ -83,8 +83,7 @@ ct_tensor *ct__flip(const ct_tensor *t, ct_dims dims) {
     if (!k || !k->flip)
         return k ? ct__no_kernel("flip", ct__device(t)) : NULL;
     ct_tensor *out = ct__tensor_new(t->shape, t->ndim, t->dtype, ct__device(t));
-    if (out) k->flip(out, t, flags);
-    return out;
+    return out && k->flip(out, t, flags) ? out : NULL;
 }
 
 /* One dim's roll as two (destination, source) ranges: out[s:] = t[:n-s], out[:s] = t[n-s:]. */

@@ -14,8 +14,7 @@ static ct_tensor *softmax_common(const char *op, const char *kernel_name, int ki
     if (!out) return NULL;
     ct__red_plan plan = {.kind = kind};
     ct__row_plan(&plan, t, d, out);
-    k->rows(&plan);
-    return out;
+    return k->rows(&plan) ? out : NULL;
 }
 
 ct_tensor *ct__softmax(const ct_tensor *t, int dim) {

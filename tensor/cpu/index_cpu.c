@@ -49,11 +49,12 @@ static void loop_iter(ct_iter *it, const ct_index_loop *l) {
     ct_iter_init_raw(it, 3, data, strides, (const size_t[]){esz, esz, isz}, l->shape, l->ndim);
 }
 
-static void cpu_take(const ct_index_loop *l) {
+static bool cpu_take(const ct_index_loop *l) {
     ct_iter it;
     loop_iter(&it, l);
     int64_t step = l->step * (int64_t)ct_dtype_size(l->dtype);
     ct_iter_run(&it, take_loop(ct_dtype_size(l->dtype), l->idx_dtype), &step, 0);
+    return true;
 }
 
 /* ---- put: dst[i + idx[i] * step] = or += src[i] ---- */
@@ -88,12 +89,13 @@ CT_FOR_EACH_DTYPE(PUT_LOOPS)
     [E] = {{put_set_##name##_i32, put_set_##name##_i64}, {put_add_##name##_i32, put_add_##name##_i64}},
 static const ct_loop_fn put_table[CT_NUM_DTYPES][2][2] = {CT_FOR_EACH_DTYPE(PUT_ENTRY)};
 
-static void cpu_put(const ct_index_loop *l, bool accumulate) {
+static bool cpu_put(const ct_index_loop *l, bool accumulate) {
     ct_iter it;
     loop_iter(&it, l); /* destination first, so the dims follow its layout */
     int64_t step = l->step * (int64_t)ct_dtype_size(l->dtype);
     ct_loop_fn fn = put_table[l->dtype][accumulate ? 1 : 0][l->idx_dtype == CT_I32 ? 0 : 1];
     ct_iter_run_range(&it, fn, &step, 0, it.numel); /* one thread: a fixed order for duplicates */
+    return true;
 }
 
 /* ---- bounds ---- */

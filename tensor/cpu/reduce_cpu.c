@@ -744,24 +744,28 @@ static int threads_for(int64_t work, int64_t tasks) {
     return (int)(tasks < threads ? tasks : threads);
 }
 
-static void cpu_reduce(const ct__red_plan *P) {
-    if (P->nout == 0) return;
+static bool cpu_reduce(const ct__red_plan *P) {
+    if (P->nout == 0) return true;
     if (tile_applies(P)) {
         int64_t ntiles = (P->outer_shape[0] + TILE - 1) / TILE;
         int64_t ntasks = P->nout / P->outer_shape[0] * ntiles;
         int nthr = threads_for(P->nout * P->ninner, ntasks);
 #pragma omp parallel for num_threads(nthr) schedule(static, 1) if (nthr > 1)
         for (int th = 0; th < nthr; th++) run_tiles(P, ntiles, ntasks * th / nthr, ntasks * (th + 1) / nthr);
-        return;
+        return true;
     }
     int64_t nchunks = P->ninner <= CHUNK ? 1 : (P->ninner + CHUNK - 1) / CHUNK;
     int64_t ntasks = P->nout * nchunks;
     acc *partials = nchunks > 1 ? malloc((size_t)ntasks * sizeof *partials) : NULL;
+    if (nchunks > 1 && !partials) {
+        ct_error(CT_ERR_OOM, "reduce: cannot allocate %zu bytes of partial results", (size_t)ntasks * sizeof *partials);
+        return false;
+    }
     int nthr = threads_for(P->nout * (P->ninner > 0 ? P->ninner : 1), ntasks);
 #pragma omp parallel for num_threads(nthr) schedule(static, 1) if (nthr > 1)
     for (int th = 0; th < nthr; th++)
         run_tasks(P, nchunks, ntasks * th / nthr, ntasks * (th + 1) / nthr, partials);
-    if (!partials) return;
+    if (!partials) return true;
     outer_pos q;
     outer_seek(&q, P, 0);
     for (int64_t o = 0; o < P->nout; o++, outer_next(&q, P)) {
@@ -770,6 +774,7 @@ static void cpu_reduce(const ct__red_plan *P) {
         acc_finish(&A, P, P->out ? P->out + q.out : NULL, P->idx_out ? P->idx_out + q.ix : NULL);
     }
     free(partials);
+    return true;
 }
 
 /* ---- row ops: softmax, log_softmax, cumsum, cumprod ---- */
@@ -929,19 +934,20 @@ static void run_row_tiles(const ct__red_plan *P, int64_t ntiles, int64_t t0, int
     }
 }
 
-static void cpu_rows(const ct__red_plan *P) {
-    if (P->nout == 0 || P->ninner == 0) return;
+static bool cpu_rows(const ct__red_plan *P) {
+    if (P->nout == 0 || P->ninner == 0) return true;
     if (row_tile_applies(P)) {
         int64_t ntiles = (P->outer_shape[0] + TILE - 1) / TILE;
         int64_t ntasks = P->nout / P->outer_shape[0] * ntiles;
         int nthr = threads_for(P->nout * P->ninner, ntasks);
 #pragma omp parallel for num_threads(nthr) schedule(static, 1) if (nthr > 1)
         for (int th = 0; th < nthr; th++) run_row_tiles(P, ntiles, ntasks * th / nthr, ntasks * (th + 1) / nthr);
-        return;
+        return true;
     }
     int nthr = threads_for(P->nout * P->ninner, P->nout);
 #pragma omp parallel for num_threads(nthr) schedule(static, 1) if (nthr > 1)
     for (int th = 0; th < nthr; th++) run_rows(P, P->nout * th / nthr, P->nout * (th + 1) / nthr);
+    return true;
 }
 
 const ct__reduce_kernels ct__reduce_cpu_kernels = {.reduce = cpu_reduce, .rows = cpu_rows};

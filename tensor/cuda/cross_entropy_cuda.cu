@@ -1,7 +1,8 @@
 // Fused cross-entropy on CUDA: one block per row (n, d). Forward: one pass for (max, sum of exp)
 // with the online merge plus the sum of the scores when smoothing; backward: one pass writing
 // g * (softmax - smoothed one-hot). f32/f16/bf16 accumulate in float, f64 in double; dense rows
-// (D == 1) are read 16 bytes at a time.
+// (D == 1) are read 16 bytes at a time. A target outside [0, C) that is not ignore_index gives a
+// NaN loss and a NaN gradient row (the host does not check GPU targets: that would wait for them).
 #include "block_reduce.cuh"
 #include "cross_entropy_cuda.h"
 #include "dtype_cuda.cuh"
@@ -76,7 +77,9 @@ __global__ void xent_backward_kernel(const T *__restrict__ logits, const int64_t
         const T *row = logits + n * C * D + d;
         T *drow = dlogits + n * C * D + d;
         bool ignored = t == ignore_index;
-        A g = ignored ? (A)0 : ct_to_acc(grad[r * grad_stride]), lse = lse_in[r], smooth = ls / (A)C, hit = (A)1 - ls;
+        // targets are not validated on the host (nn/loss.c): an out-of-range one makes its row NaN
+        A g = ignored ? (A)0 : t < 0 || t >= C ? (A)NAN : ct_to_acc(grad[r * grad_stride]);
+        A lse = lse_in[r], smooth = ls / (A)C, hit = (A)1 - ls;
         bool vec = dense_aligned(row, D) && dense_aligned(drow, D);
         int64_t nvec = vec ? C / V::N : 0;
         for (int64_t j = threadIdx.x; j < nvec; j += blockDim.x) {

@@ -39,16 +39,16 @@ static ct__cuda_index_loop from_loop(const ct_index_loop *l) {
     return c;
 }
 
-static void cuda_take(const ct_index_loop *l) {
+static bool cuda_take(const ct_index_loop *l) {
     ct__cuda_index_loop c = from_loop(l);
     int dev = device_of(l->out.data);
-    ct__cuda_check("index", dev, ct__cuda_index_take(&c, ct__cuda_stream(dev)));
+    return ct__cuda_check("index", dev, ct__cuda_index_take(&c, ct__cuda_stream(dev)));
 }
 
-static void cuda_put(const ct_index_loop *l, bool accumulate) {
+static bool cuda_put(const ct_index_loop *l, bool accumulate) {
     ct__cuda_index_loop c = from_loop(l);
     int dev = device_of(l->out.data);
-    ct__cuda_check("index_put", dev, ct__cuda_index_put(&c, accumulate, ct__cuda_stream(dev)));
+    return ct__cuda_check("index_put", dev, ct__cuda_index_put(&c, accumulate, ct__cuda_stream(dev)));
 }
 
 /* A loop over idx alone (with strides broadcast to `shape` when given). */

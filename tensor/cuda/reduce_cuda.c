@@ -39,18 +39,23 @@ static void to_cuda_plan(ct__cuda_red *c, const ct__red_plan *P) {
     memcpy(c->inner_in, P->inner_in, n);
 }
 
-static void cuda_reduce(const ct__red_plan *P) {
+static bool cuda_reduce(const ct__red_plan *P) {
     ct__cuda_red c;
     to_cuda_plan(&c, P);
-    int dev = P->device.index;
-    ct__cuda_check("reduce", dev, ct__cuda_reduce(&c, ct__cuda_sm_count(dev), ct__cuda_stream(dev)));
+    int dev = P->device.index, sms = ct__cuda_sm_count(dev);
+    size_t bytes = ct__cuda_reduce_workspace(&c, sms);
+    void *ws = bytes ? ct__cuda_alloc(bytes, dev) : NULL;
+    if (bytes && !ws) return false; /* the allocator's error names the size */
+    bool ok = ct__cuda_check("reduce", dev, ct__cuda_reduce(&c, sms, ws, ct__cuda_stream(dev)));
+    if (ws) ct__cuda_free(ws, dev);
+    return ok;
 }
 
-static void cuda_rows(const ct__red_plan *P) {
+static bool cuda_rows(const ct__red_plan *P) {
     ct__cuda_red c;
     to_cuda_plan(&c, P);
     int dev = P->device.index;
-    ct__cuda_check("softmax/cumsum", dev, ct__cuda_rows(&c, ct__cuda_sm_count(dev), ct__cuda_stream(dev)));
+    return ct__cuda_check("softmax/cumsum", dev, ct__cuda_rows(&c, ct__cuda_sm_count(dev), ct__cuda_stream(dev)));
 }
 
 const ct__reduce_kernels ct__reduce_cuda_kernels = {.reduce = cuda_reduce, .rows = cuda_rows};

@@ -1,9 +1,8 @@
 // CUDA reductions, softmax/log_softmax and scans over the plan of reduce_impl.h.
 //
 // Reductions: one block per output (threads stride over the inner block, then warp shuffles and
-// shared memory), or one thread per output when the inner block is short or when neighbouring
-// outputs are neighbours in memory and the reduced dims are strided (a column sum: a warp then
-// reads 32 consecutive elements per step). Floats accumulate in double as on the CPU; integer
+// shared memory), one thread per output when the inner block is short, and column tiles (below)
+// when neighbouring outputs are neighbours in memory and the reduced dims are strided. Floats accumulate in double as on the CPU; integer
 // sum/prod/max/min exactly in int64 (unsigned, so overflow wraps as PyTorch's). max/min keep the
 // first extreme: a thread visits its elements in increasing position, and merges prefer the
 // lower position on ties and the first NaN, which always wins.
@@ -172,6 +171,13 @@ __device__ void acc_finish(const Acc &A, const ct__cuda_red &P, double shift, ch
     ct_cu_store_f64(out, P.out_dtype, v);
 }
 
+// Writes output o (and its index) from its accumulator.
+__device__ void finish_output(const ct__cuda_red &P, int64_t o, const Acc &A, double shift) {
+    char *out = P.out ? P.out + ct_cu_offset(o, P.outer_ndim, P.outer_shape, P.outer_out) : NULL;
+    char *idx = P.idx_out ? P.idx_out + ct_cu_offset(o, P.outer_ndim, P.outer_shape, P.outer_idx) : NULL;
+    acc_finish(A, P, shift, out, idx);
+}
+
 __device__ __forceinline__ const char *inner_ptr(const ct__cuda_red &P, const char *base, int64_t k) {
     if (P.inner_ndim == 1) return base + k * P.inner_in[0];
     return base + ct_cu_offset(k, P.inner_ndim, P.inner_shape, P.inner_in);
@@ -201,9 +207,7 @@ template <bool BLOCK> __device__ void reduce_output(const ct__cuda_red &P, int64
         A = ct_block_reduce(A, merge);
         if (tid != 0) return;
     }
-    char *out = P.out ? P.out + ct_cu_offset(o, P.outer_ndim, P.outer_shape, P.outer_out) : NULL;
-    char *idx = P.idx_out ? P.idx_out + ct_cu_offset(o, P.outer_ndim, P.outer_shape, P.outer_idx) : NULL;
-    acc_finish(A, P, shift, out, idx);
+    finish_output(P, o, A, shift);
 }
 
 __global__ void reduce_block_kernel(const ct__cuda_red P) {
@@ -215,20 +219,113 @@ __global__ void reduce_thread_kernel(const ct__cuda_red P) {
         reduce_output<false>(P, o, 0, 1);
 }
 
+// ---- column reductions: a block per tile of neighbouring outputs, the rows split over its warps ----
+//
+// Outputs adjacent in memory whose reduced dims are strided (dim 0 of [N, C]: a bias gradient)
+// would leave most of the GPU idle with a block per output and read each column serially with a
+// thread per output. Here a block covers TW = min(32, nout) neighbouring outputs: lane l of a
+// warp takes output l % TW and row phase l / TW (RP = 32 / TW phases, so small C still fills the
+// warp), giving each block R = warps * RP row slots. Slot s visits rows k0 + s, k0 + s + R, ...
+// of the block's row range, so a warp reads whole row segments (coalesced). The slots' partials
+// meet in shared memory and are folded in slot order; when the rows are also split over blockIdx.y
+// (too few tiles to fill the GPU), each range's fold goes to a workspace and a second kernel folds
+// the ranges in order. Every order is fixed by the shape and the SM count alone, so results are
+// reproducible run to run. Accumulation is in double as on the other paths (and the CPU's).
+#define COL_MAX_WARPS 8
+#define COL_MIN_ROWS 16 // rows a slot should visit at least, before adding warps or row ranges
+
+struct ColCfg {
+    bool use;
+    int tw, rp, warps;
+    int64_t tiles, splits;
+};
+
 static int dtype_size(int dt) {
     static const int sizes[] = {1, 1, 4, 8, 2, 2, 4, 8};
     return sizes[dt];
 }
 
+// Neighbouring outputs adjacent in memory while the reduced dims are strided: a column reduce.
+static bool is_columns(const ct__cuda_red &P) {
+    return P.outer_ndim > 0 && P.outer_in[0] == dtype_size(P.in_dtype) && P.inner_ndim > 0 &&
+           P.inner_in[0] != dtype_size(P.in_dtype);
+}
+
+static int64_t clamp64(int64_t v, int64_t lo, int64_t hi) { return v < lo ? lo : v > hi ? hi : v; }
+
+// logsumexp needs the max before the sum: it stays on the block / thread paths.
+static ColCfg col_config(const ct__cuda_red &P, int sm_count) {
+    ColCfg c = {false, 0, 0, 0, 0, 0};
+    if (P.nout == 0 || P.ninner <= 32 || P.kind == LSE || !is_columns(P)) return c;
+    c.use = true;
+    c.tw = P.nout < 32 ? (int)P.nout : 32;
+    c.rp = 32 / c.tw;
+    c.warps = (int)clamp64(P.ninner / ((int64_t)c.rp * COL_MIN_ROWS), 1, COL_MAX_WARPS);
+    c.tiles = (P.nout + c.tw - 1) / c.tw;
+    int64_t slots = (int64_t)c.warps * c.rp, blocks = 16 * (int64_t)sm_count; // enough loads in flight
+    c.splits = clamp64((blocks + c.tiles - 1) / c.tiles, 1, clamp64(P.ninner / (slots * COL_MIN_ROWS), 1, 1024));
+    return c;
+}
+
+__global__ void reduce_columns_kernel(const ct__cuda_red P, int tw, int rp, int64_t tiles, int64_t splits, Acc *ws) {
+    __shared__ Acc partial[32 * COL_MAX_WARPS];
+    AccMerge merge = {&P};
+    int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, col = lane % tw, phase = lane / tw;
+    bool active = phase < rp; // lanes past TW * RP have no slot
+    int64_t nslots = (int64_t)(blockDim.x >> 5) * rp, slot = (int64_t)warp * rp + phase;
+    int64_t chunk = (P.ninner + splits - 1) / splits, k0 = blockIdx.y * chunk;
+    int64_t k1 = k0 + chunk < P.ninner ? k0 + chunk : P.ninner;
+    for (int64_t tile = blockIdx.x; tile < tiles; tile += gridDim.x) {
+        int64_t o = tile * tw + col;
+        Acc A = acc_init(P);
+        if (active && o < P.nout) {
+            const char *base = P.in + ct_cu_offset(o, P.outer_ndim, P.outer_shape, P.outer_in);
+            for (int64_t k = k0 + slot; k < k1; k += nslots) acc_add(A, P, inner_ptr(P, base, k), k);
+        }
+        if (active) partial[slot * tw + col] = A;
+        __syncthreads();
+        if (threadIdx.x < tw && o < P.nout) { // slot 0 of each output (col == threadIdx.x) folds
+            Acc B = partial[col];
+            for (int64_t s = 1; s < nslots; s++) B = merge(B, partial[s * tw + col]);
+            if (splits == 1) finish_output(P, o, B, 0);
+            else ws[blockIdx.y * P.nout + o] = B;
+        }
+        __syncthreads(); // partial is reused by the next tile
+    }
+}
+
+__global__ void reduce_columns_finish(const ct__cuda_red P, int64_t splits, const Acc *ws) {
+    AccMerge merge = {&P};
+    for (int64_t o = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; o < P.nout; o += (int64_t)gridDim.x * blockDim.x) {
+        Acc A = ws[o];
+        for (int64_t s = 1; s < splits; s++) A = merge(A, ws[s * P.nout + o]);
+        finish_output(P, o, A, 0);
+    }
+}
+
 static unsigned grid_for(int64_t work, int64_t cap) { return (unsigned)(work < cap ? work : cap); }
 
-extern "C" cudaError_t ct__cuda_reduce(const ct__cuda_red *plan, int sm_count, cudaStream_t stream) {
+extern "C" size_t ct__cuda_reduce_workspace(const ct__cuda_red *plan, int sm_count) {
+    ColCfg c = col_config(*plan, sm_count);
+    return c.use && c.splits > 1 ? (size_t)(c.splits * plan->nout) * sizeof(Acc) : 0;
+}
+
+extern "C" cudaError_t ct__cuda_reduce(const ct__cuda_red *plan, int sm_count, void *workspace, cudaStream_t stream) {
     const ct__cuda_red &P = *plan;
     if (P.nout == 0) return cudaSuccess;
-    // Neighbouring outputs adjacent in memory while the reduced dims are strided: a column reduce.
-    bool columns = P.outer_ndim > 0 && P.outer_in[0] == dtype_size(P.in_dtype) &&
-                   (P.inner_ndim == 0 || P.inner_in[0] != dtype_size(P.in_dtype));
-    bool per_thread = P.ninner <= 32 || (columns && P.nout >= 64 * (int64_t)sm_count);
+    ColCfg c = col_config(P, sm_count);
+    if (c.use) {
+        if (c.splits > 1 && !workspace) return cudaErrorInvalidValue;
+        dim3 grid(grid_for(c.tiles, 0x7fffffff), (unsigned)c.splits);
+        reduce_columns_kernel<<<grid, 32 * c.warps, 0, stream>>>(P, c.tw, c.rp, c.tiles, c.splits, (Acc *)workspace);
+        cudaError_t e = cudaGetLastError();
+        if (e != cudaSuccess || c.splits == 1) return e;
+        int threads = 128;
+        reduce_columns_finish<<<grid_for((P.nout + threads - 1) / threads, 65535), threads, 0, stream>>>(
+            P, c.splits, (const Acc *)workspace);
+        return cudaGetLastError();
+    }
+    bool per_thread = P.ninner <= 32 || (is_columns(P) && P.nout >= 64 * (int64_t)sm_count);
     if (per_thread) {
         int threads = 128;
         reduce_thread_kernel<<<grid_for((P.nout + threads - 1) / threads, 65535), threads, 0, stream>>>(P);

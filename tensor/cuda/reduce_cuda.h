@@ -6,6 +6,7 @@
 
 #include <cuda_runtime.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define CT__CUDA_RED_DIMS 16
@@ -26,7 +27,9 @@ typedef struct ct__cuda_red {
 #ifdef __cplusplus
 extern "C" {
 #endif
-cudaError_t ct__cuda_reduce(const ct__cuda_red *plan, int sm_count, cudaStream_t stream);
+/* Bytes of device workspace ct__cuda_reduce needs for the plan (0: none). */
+size_t ct__cuda_reduce_workspace(const ct__cuda_red *plan, int sm_count);
+cudaError_t ct__cuda_reduce(const ct__cuda_red *plan, int sm_count, void *workspace, cudaStream_t stream);
 cudaError_t ct__cuda_rows(const ct__cuda_red *plan, int sm_count, cudaStream_t stream);
 #ifdef __cplusplus
 }

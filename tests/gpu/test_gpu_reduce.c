@@ -205,12 +205,142 @@ static void cross_entropy(void **state) {
     ct_tensor *t = tu_random(&st, CT_SHAPE(3, 7), CT_I64, TU_CONTIGUOUS, 0, 4.99);
     assert_same("cross_entropy spatial", ct_cross_entropy(x, t, .label_smoothing = 0.2),
                 ct_cross_entropy(ct_to(x, CT_CUDA(0)), ct_to(t, CT_CUDA(0)), .label_smoothing = 0.2), 1e-5, 1e-6);
+    /* the mean over int32 targets with some ignored, its divisor counted on the device; all
+     * ignored: 0/0 = nan on both */
+    ct_tensor *x2 = tu_random(&st, CT_SHAPE(6, 5), CT_F32, TU_CONTIGUOUS, -2, 2), *x2g = ct_to(x2, CT_CUDA(0));
+    ct_tensor *t2 = ct_from_data((int32_t[]){4, -100, 0, 2, -100, 1}, CT_SHAPE(6), CT_I32);
+    assert_same("cross_entropy mean i32", ct_cross_entropy(x2, t2), ct_cross_entropy(x2g, ct_to(t2, CT_CUDA(0))), 1e-6,
+                1e-7);
+    ct_tensor *none = ct_full(CT_SHAPE(6), 3, .dtype = CT_I64);
+    assert_same("cross_entropy all ignored", ct_cross_entropy(x2, none, .ignore_index = 3),
+                ct_cross_entropy(x2g, ct_to(none, CT_CUDA(0)), .ignore_index = 3), 0, 0);
+    /* an out-of-range target is an error on the CPU; on CUDA (not read back) its row is NaN in
+     * the loss and the gradient, the other rows as the CPU's */
+    ct_tensor *bad = ct_from_data((int64_t[]){4, 7, 0, 2, 3, 1}, CT_SHAPE(6), CT_I64);
+    assert_null(ct_cross_entropy(x2, bad));
+    tu_assert_error(CT_ERR_INDEX, "Target 7 is out of bounds");
+    ct_tensor *xr = ct_requires_grad_(ct_clone(x2g), true);
+    ct_tensor *lr = ct_cross_entropy(xr, ct_to(bad, CT_CUDA(0)), .reduction = CT_REDUCTION_NONE);
+    if (!lr || !ct_backward(ct_sum(lr))) fail_msg("cross_entropy with a bad target: %s", ct_last_error());
+    ct_tensor *ok = ct_from_data((int64_t[]){4, 0, 0, 2, 3, 1}, CT_SHAPE(6), CT_I64);
+    ct_tensor *xo = ct_requires_grad_(ct_clone(x2), true);
+    ct_tensor *lo = ct_cross_entropy(xo, ok, .reduction = CT_REDUCTION_NONE);
+    assert_true(ct_backward(ct_sum(lo)));
+    double *lv = tu_values(ct_to(lr, CT_CPU)), *lw = tu_values(lo);
+    double *gv = tu_values(ct_to(ct_grad(xr), CT_CPU)), *gw = tu_values(ct_grad(xo));
+    for (int r = 0; r < 6; r++) {
+        if (r == 1) assert_true(isnan(lv[r]));
+        else assert_true(fabs(lv[r] - lw[r]) <= 1e-5 * fabs(lw[r]) + 1e-6);
+        for (int c = 0; c < 5; c++) {
+            double a = gv[r * 5 + c], b = gw[r * 5 + c];
+            if (r == 1) assert_true(isnan(a));
+            else assert_true(fabs(a - b) <= 1e-5 * fabs(b) + 1e-7);
+        }
+    }
+    free(lv), free(lw), free(gv), free(gw);
+}
+
+/* embedding: a transposed weight and transposed indices (duplicates, the padding row), int64 and
+ * int32; the weight gradient from a non-contiguous incoming gradient */
+static void embedding(void **state) {
+    (void)state;
+    uint64_t st = 6;
+    ct_tensor *ib = ct_from_data((int64_t[]){0, 2, 5, 10, 2, 2, 7, 0, 3, 9, 2, 10}, CT_SHAPE(4, 3), CT_I64);
+    ct_tensor *ib32 = ct_to_dtype(ib, CT_I32);
+    ct_tensor *ic = ct_transpose(ib, 0, 1), *ig = ct_transpose(ct_to(ib, CT_CUDA(0)), 0, 1);
+    ct_tensor *ic32 = ct_transpose(ib32, 0, 1), *ig32 = ct_transpose(ct_to(ib32, CT_CUDA(0)), 0, 1);
+    const ct_dtype dtypes[] = {CT_F32, CT_F64, CT_BF16};
+    for (size_t di = 0; di < sizeof dtypes / sizeof *dtypes; di++) {
+        ct_dtype dt = dtypes[di];
+        double tol = dt == CT_BF16 ? 1e-2 : dt == CT_F32 ? 1e-5 : 1e-12;
+        pair w = random_pair(&st, CT_SHAPE(11, 7), dt, -1, 1);
+        pair g = random_pair(&st, CT_SHAPE(3, 4, 7), dt, -1, 1);
+        const int64_t paddings[] = {-1, 2, -1};
+        for (int pi = 0; pi < 3; pi++) {
+            int64_t pad = paddings[pi];
+            ct_tensor *ic2 = pi == 2 ? ic32 : ic, *ig2 = pi == 2 ? ig32 : ig;
+            assert_same("embedding", ct_embedding(ic2, w.cpu, .padding_idx = pad),
+                        ct_embedding(ig2, w.gpu, .padding_idx = pad), 0, 0);
+            ct_tensor *wc = ct_contiguous(w.cpu), *wg = ct_to(wc, CT_CUDA(0)); /* leaves on both devices */
+            ct_requires_grad_(wc, true);
+            ct_requires_grad_(wg, true);
+            if (!ct_backward(ct_embedding(ic2, wc, .padding_idx = pad), .gradient = g.cpu) ||
+                !ct_backward(ct_embedding(ig2, wg, .padding_idx = pad), .gradient = g.gpu))
+                fail_msg("embedding backward: %s", ct_last_error());
+            assert_same("embedding grad", ct_grad(wc), ct_grad(wg), tol, tol);
+        }
+    }
+    /* no indices: an empty result */
+    ct_tensor *none = ct_to(ct_zeros(CT_SHAPE(0), .dtype = CT_I64), CT_CUDA(0));
+    pair w = random_pair(&st, CT_SHAPE(11, 7), CT_F32, -1, 1);
+    assert_same("embedding empty", ct_embedding(ct_to(none, CT_CPU), w.cpu), ct_embedding(none, w.gpu), 0, 0);
+    /* out-of-range indices are errors naming the first bad one */
+    ct_tensor *bad = ct_to(ct_from_data((int64_t[]){1, 12, -1}, CT_SHAPE(3), CT_I64), CT_CUDA(0));
+    assert_null(ct_embedding(bad, w.gpu));
+    tu_assert_error(CT_ERR_INDEX, "index out of range in self: index 12 is out of bounds for 11 embeddings");
+    bad = ct_to(ct_from_data((int64_t[]){1, -1, 12}, CT_SHAPE(3), CT_I64), CT_CUDA(0));
+    assert_null(ct_embedding(bad, w.gpu));
+    tu_assert_error(CT_ERR_INDEX, "index -1 is out of bounds for 11 embeddings");
+}
+
+/* flip: every dim set of a transposed 3-d view, element sizes 1, 2, 4 and 8; empty tensors */
+static void flip(void **state) {
+    (void)state;
+    uint64_t st = 7;
+    const ct_dtype dtypes[] = {CT_F32, CT_F16, CT_I64, CT_BOOL};
+    const ct_dims dimsets[] = {CT_DIMS(), CT_DIMS(0), CT_DIMS(1), CT_DIMS(-1), CT_DIMS(0, 2), CT_DIMS(2, 1, 0)};
+    for (size_t di = 0; di < sizeof dtypes / sizeof *dtypes; di++) {
+        pair x = random_pair(&st, CT_SHAPE(3, 5, 33), dtypes[di], -4, 4);
+        for (size_t k = 0; k < sizeof dimsets / sizeof *dimsets; k++)
+            assert_same("flip", ct_flip(x.cpu, dimsets[k]), ct_flip(x.gpu, dimsets[k]), 0, 0);
+    }
+    ct_tensor *empty = ct_zeros(CT_SHAPE(3, 0));
+    assert_same("flip empty", ct_flip(empty, CT_DIMS(0)), ct_flip(ct_to(empty, CT_CUDA(0)), CT_DIMS(0)), 0, 0);
+}
+
+/* Column reductions (dim 0 of a dense [N, C], dims 0 and 1 of [B, N, C]): the column-tile path
+ * with fewer outputs than a warp (lanes share columns), partial tiles, one row range per block and
+ * rows split over several blocks (a second folding pass). */
+static void column_reductions(void **state) {
+    (void)state;
+    uint64_t st = 8;
+    const ct_shape shapes[] = {CT_SHAPE(8192, 10), CT_SHAPE(40, 33), CT_SHAPE(64, 5000), CT_SHAPE(2053, 3000),
+                               CT_SHAPE(33, 7), CT_SHAPE(4, 1000, 12)};
+    const ct_dtype dtypes[] = {CT_F32, CT_F64, CT_BF16};
+    for (size_t si = 0; si < sizeof shapes / sizeof *shapes; si++) {
+        for (size_t di = 0; di < sizeof dtypes / sizeof *dtypes; di++) {
+            ct_dtype dt = dtypes[di];
+            double rtol = dt == CT_F32 ? 1e-5 : dt == CT_F64 ? 1e-12 : 1e-2, atol = dt == CT_BF16 ? 1e-2 : 1e-6;
+            ct_tensor *x = tu_random(&st, shapes[si], dt, TU_CONTIGUOUS, 0.5, 2), *xg = ct_to(x, CT_CUDA(0));
+            ct_dims dims = shapes[si].ndim == 3 ? CT_DIMS(0, 1) : CT_DIMS(0);
+            for (int keep = 0; keep < 2; keep++) {
+                ct_reduce_opts o = {.dim = dims, .keepdim = keep, .dtype = CT_DTYPE_DEFAULT, .correction = 1, .p = 2};
+                assert_same("column sum", ct_sum_opt(x, o), ct_sum_opt(xg, o), rtol, atol);
+                assert_same("column mean", ct_mean_opt(x, o), ct_mean_opt(xg, o), rtol, atol);
+                assert_same("column amax", ct_amax_opt(x, o), ct_amax_opt(xg, o), 0, 0);
+                assert_same("column var", ct_var_opt(x, o), ct_var_opt(xg, o), rtol, atol);
+                assert_same("column norm", ct_norm_opt(x, o), ct_norm_opt(xg, o), rtol, atol);
+                assert_same("column logsumexp", ct_logsumexp_opt(x, o), ct_logsumexp_opt(xg, o), rtol, atol);
+            }
+        }
+    }
+    /* integers: exact sums, and the first index of ties across slots and row ranges */
+    ct_tensor *xi = tu_random(&st, CT_SHAPE(3000, 12), CT_I64, TU_CONTIGUOUS, -3, 4), *xig = ct_to(xi, CT_CUDA(0));
+    assert_same("column sum i64", ct_sum(xi, .dim = CT_DIMS(0)), ct_sum(xig, .dim = CT_DIMS(0)), 0, 0);
+    assert_same("column argmax i64", ct_argmax(xi, .dim = CT_DIMS(0)), ct_argmax(xig, .dim = CT_DIMS(0)), 0, 0);
+    ct_tensor *ic = NULL, *ig = NULL;
+    assert_same("column min", ct_min_dim(xi, 0, false, &ic), ct_min_dim(xig, 0, false, &ig), 0, 0);
+    assert_same("column min indices", ic, ig, 0, 0);
+    /* the same reduction twice gives the same bits (a fixed order) */
+    ct_tensor *xf = ct_to(tu_random(&st, CT_SHAPE(8192, 10), CT_F32, TU_CONTIGUOUS, -1, 1), CT_CUDA(0));
+    assert_same("column sum repeat", ct_to(ct_sum(xf, .dim = CT_DIMS(0)), CT_CPU), ct_sum(xf, .dim = CT_DIMS(0)), 0, 0);
 }
 
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(reductions),       cmocka_unit_test(softmax_and_scans), cmocka_unit_test(softmax_gradients),
-        cmocka_unit_test(indexing),         cmocka_unit_test(cross_entropy),
+        cmocka_unit_test(indexing),         cmocka_unit_test(cross_entropy),    cmocka_unit_test(embedding),
+        cmocka_unit_test(flip),             cmocka_unit_test(column_reductions),
     };
     return TU_RUN_GPU("gpu_reduce", tests);
 }
