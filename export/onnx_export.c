@@ -18,6 +18,7 @@ typedef struct value {
     char *name;
     bool is_const; /* an initializer (parameter, buffer, constant or folded op) */
     bool dyn0;     /* dim 0 is symbolic */
+    const ct_trace_op *op; /* the traced op that produced it, if any */
 } value;
 
 typedef struct exporter {
@@ -44,7 +45,7 @@ static value *bind(exporter *e, const ct_tensor *t, const char *name, bool is_co
     }
     char *copy = strdup(name);
     if (!copy) return ct_error(CT_ERR_OOM, "onnx_export: out of memory");
-    e->values[e->n_values] = (value){t, copy, is_const, dyn0};
+    e->values[e->n_values] = (value){t, copy, is_const, dyn0, NULL};
     return &e->values[e->n_values++];
 }
 
@@ -78,6 +79,11 @@ static const char *default_name(char *buf, size_t size, const char *base, int i,
     return buf;
 }
 
+static const char *name_of(void *driver, const ct_tensor *t) {
+    value *v = find(driver, t);
+    return v ? v->name : NULL;
+}
+
 /* Resolves an op's input to a value name; unknown tensors become constant initializers. */
 static const char *resolve(exporter *e, const ct_tensor *t, bool *dyn0) {
     if (!t) return NULL;
@@ -103,23 +109,28 @@ static bool build(exporter *e, ct_tensor_list inputs, ct_tensor_list outputs, in
             return false;
         }
         const char *in_names[64];
-        onnx_op_ctx c = {.g = e->g, .op = op, .in = in_names, .opset = opset};
+        onnx_op_ctx c = {.g = e->g, .op = op, .in = in_names, .opset = opset, .name_of = name_of, .driver = e};
         if (op->n_in > 64) return ct_error(CT_ERR_UNSUPPORTED, "ONNX export: op '%s' with %d inputs", op->name, op->n_in), false;
         bool all_const = true, any_dyn0 = false;
         for (int k = 0; k < op->n_in; k++) {
             bool d0 = false;
             in_names[k] = resolve(e, op->in[k], &d0);
             if (op->in[k] && !in_names[k]) return false;
-            if (k < 16) c.in_dyn0[k] = d0;
+            if (op->in[k]) {
+                value *v = find(e, op->in[k]);
+                all_const &= v->is_const;
+                if (k < 16) c.in_dyn0[k] = d0, c.in_op[k] = v->op;
+            }
             any_dyn0 |= d0;
-            if (op->in[k]) all_const &= find(e, op->in[k])->is_const;
         }
         char out_name[96];
         snprintf(out_name, sizeof out_name, "%s_%d", op->name, i);
         if (all_const && e->opts.do_constant_folding) {
             /* every input is known now: the traced value is the op's result */
             const char *n = onnx_initializer(e->g, out_name, op->out);
-            if (!n || !bind(e, op->out, n, true, false)) return false;
+            value *v = n ? bind(e, op->out, n, true, false) : NULL;
+            if (!v) return false;
+            v->op = op;
             continue;
         }
         c.out = out_name;
@@ -127,7 +138,9 @@ static bool build(exporter *e, ct_tensor_list inputs, ct_tensor_list outputs, in
             if (ct_ok()) ct_error(CT_ERR_OOM, "ONNX export: out of memory mapping op '%s'", op->name);
             return false;
         }
-        if (!bind(e, op->out, out_name, false, any_dyn0 && op->out->ndim > 0)) return false;
+        value *v = bind(e, op->out, out_name, false, any_dyn0 && op->out->ndim > 0);
+        if (!v) return false;
+        v->op = op;
     }
     (void)inputs;
     /* outputs: an Identity names each one */

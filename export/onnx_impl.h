@@ -23,6 +23,11 @@ typedef struct onnx_op_ctx {
     const char *out;         /* the value name the mapping's last node must produce */
     int opset;
     bool in_dyn0[16];        /* whether dim 0 of input i is symbolic (first 16 inputs) */
+    const ct_trace_op *in_op[16]; /* the traced op that produced input i (folded or not), or NULL */
+    /* The value name of any tensor already in the graph (NULL if none): lets a mapping read
+     * through a producer, e.g. Linear's t(W) to W itself. */
+    const char *(*name_of)(void *driver, const ct_tensor *t);
+    void *driver;
 } onnx_op_ctx;
 
 /* Returns false with an error recorded (e.g. an attribute ONNX cannot express). */

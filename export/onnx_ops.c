@@ -41,7 +41,6 @@ SAME(map_reciprocal, "Reciprocal")
 SAME(map_floor, "Floor")
 SAME(map_ceil, "Ceil")
 SAME(map_mul, "Mul")
-SAME(map_matmul, "MatMul")
 SAME(map_pow, "Pow")
 SAME(map_maximum, "Max")
 SAME(map_minimum, "Min")
@@ -123,11 +122,31 @@ static bool map_log_softmax(onnx_op_ctx *c) { return along_dim(c, "LogSoftmax");
 
 /* ---- matrix products: addmm(bias, x, W^T) is Linear's Gemm; a transposed 2-d weight made by
  * t() inside forward is read through transB so the weight keeps its parameter name ---- */
-static bool map_addmm(onnx_op_ctx *c) {
-    Onnx__NodeProto *n = NODE("Gemm", c->out, IN(1), IN(2), IN(0));
-    return n != NULL;
+/* The name of W when input i is t(W) of a 2-d W already in the graph (a parameter), else NULL.
+ * The folded copy of t(W) is then unused and pruned, so the file holds the weight once, under
+ * its dotted name (fc1.weight), as torch.onnx writes Linear. */
+static const char *transposed_of(onnx_op_ctx *c, int i) {
+    const ct_trace_op *p = c->in_op[i];
+    if (!p || strcmp(p->name, "t") || p->n_in != 1 || !p->in[0] || p->in[0]->ndim != 2) return NULL;
+    return c->name_of(c->driver, p->in[0]);
 }
-static bool map_mm(onnx_op_ctx *c) { return NODE("MatMul", c->out, IN(0), IN(1)) != NULL; }
+static bool map_addmm(onnx_op_ctx *c) {
+    const char *w = transposed_of(c, 2);
+    Onnx__NodeProto *n = NODE("Gemm", c->out, IN(1), w ? w : IN(2), IN(0));
+    if (w) onnx_attr_int(n, "transB", 1);
+    return OK;
+}
+/* x @ t(W) (Linear on a >2-d input, or without bias): MatMul(x, Transpose(W)) over W itself */
+static bool map_matmul(onnx_op_ctx *c) {
+    const char *w = transposed_of(c, 1), *b = IN(1);
+    if (w) {
+        int64_t perm[2] = {1, 0};
+        Onnx__NodeProto *t = NODE("Transpose", NULL, w);
+        onnx_attr_ints(t, "perm", 2, perm);
+        b = onnx_node_out(t);
+    }
+    return NODE("MatMul", c->out, IN(0), b) != NULL;
+}
 
 /* ---- shapes: the target is the traced output's shape; with a symbolic batch the batch dim is
  * copied from the input (0) or inferred (-1) ---- */
@@ -356,7 +375,7 @@ static const onnx_mapping mappings[] = {
     {"maximum", map_maximum}, {"minimum", map_minimum},
     {"add_scalar", map_add_scalar}, {"sub_scalar", map_sub_scalar}, {"mul_scalar", map_mul_scalar},
     {"div_scalar", map_div_scalar}, {"pow_scalar", map_pow_scalar}, {"rsub_scalar", map_rsub_scalar},
-    {"addmm", map_addmm}, {"mm", map_mm}, {"matmul", map_matmul}, {"bmm", map_matmul},
+    {"addmm", map_addmm}, {"mm", map_matmul}, {"matmul", map_matmul}, {"bmm", map_matmul},
     {"view", reshape_to_out}, {"reshape", reshape_to_out}, {"flatten", reshape_to_out}, {"unflatten", reshape_to_out},
     {"ravel", reshape_to_out}, {"permute", map_permute}, {"transpose", map_transpose}, {"t", map_transpose},
     {"unsqueeze", map_unsqueeze}, {"squeeze", map_squeeze}, {"expand", map_expand}, {"broadcast_to", map_expand},

@@ -278,3 +278,13 @@ int ox_run(const char *name, const struct CMUnitTest *tests, size_t n) {
     cleanup();
     return rc;
 }
+
+char *ox_initializer_names(const char *model) {
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "%s -c \"import onnx, sys; print(' '.join(sorted(i.name for i in onnx.load(sys.argv[1]).graph.initializer)))\" %s",
+             ox_python, model);
+    int st;
+    char *out = ox_capture(cmd, &st);
+    if (st != 0) fail_msg("reading the initializers of %s: %s", model, out ? out : "");
+    return out;
+}

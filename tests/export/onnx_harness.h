@@ -40,6 +40,8 @@ int ox_run(const char *name, const struct CMUnitTest *tests, size_t n);
 
 /* Runs a shell command, returning its stdout (malloc'd) and exit status in *status. */
 char *ox_capture(const char *cmd, int *status);
+/* The initializer names of a model, sorted, space-separated (malloc'd; through python3-onnx). */
+char *ox_initializer_names(const char *model);
 /* The python that imports onnx and the node command running onnx_run.js (set by ox_run). */
 extern char ox_python[64];
 extern char ox_node_script[1024];
