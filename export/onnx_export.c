@@ -28,6 +28,11 @@ typedef struct exporter {
     int n_consts;
     char path[512]; /* module path stack as one dotted string */
     ct_tracer tracer;
+    /* The same forward on perturbed inputs (the check of untraced values, see check_const),
+     * its outputs, and the tracer the module hooks write to now. */
+    ct_tracer check;
+    ct_tensor_list check_outs;
+    ct_tracer *active;
     ct_onnx_opts opts;
 } exporter;
 
@@ -60,7 +65,7 @@ static ct_tensor_list pre_hook(ct_module *m, ct_tensor_list inputs, void *user) 
     hook_user *h = user;
     h->saved_len = strlen(h->e->path);
     snprintf(h->e->path, sizeof h->e->path, "%s", h->name);
-    h->e->tracer.module = h->e->path;
+    h->e->active->module = h->e->path;
     return (ct_tensor_list){0, NULL};
 }
 static ct_tensor_list post_hook(ct_module *m, ct_tensor_list inputs, ct_tensor_list outputs, void *user) {
@@ -84,11 +89,29 @@ static const char *name_of(void *driver, const ct_tensor *t) {
     return v ? v->name : NULL;
 }
 
-/* Resolves an op's input to a value name; unknown tensors become constant initializers. */
-static const char *resolve(exporter *e, const ct_tensor *t, bool *dyn0) {
+/* A tensor the graph would hold as a constant must be the same in the check trace: one that
+ * differs was computed from the input by an op the tracer did not see (a comparison, argmax,
+ * integer maths, an in-place op), and baking it in would write a wrong file silently. `other`
+ * is the tensor at the same place in the check trace; op the traced op reading it (NULL for a
+ * graph output). */
+static bool check_const(const ct_tensor *t, const ct_tensor *other, const ct_trace_op *op) {
+    if (other && ct_equal(t, other)) return true;
+    if (!ct_ok()) return false;
+    if (op)
+        return ct_error(CT_ERR_UNSUPPORTED, "ONNX export: a value computed by 'unknown' depends on the input but was not traced "
+                                            "(op has no ONNX mapping); it is read by op '%s' (called from module '%s')",
+                        op->name, op->module), false;
+    return ct_error(CT_ERR_UNSUPPORTED, "ONNX export: a value computed by 'unknown' depends on the input but was not traced "
+                                        "(op has no ONNX mapping); it is a graph output"), false;
+}
+
+/* Resolves an op's input to a value name; unknown tensors become constant initializers, after
+ * check_const against `other` (its counterpart in the check trace). */
+static const char *resolve(exporter *e, const ct_tensor *t, const ct_tensor *other, const ct_trace_op *op, bool *dyn0) {
     if (!t) return NULL;
     value *v = find(e, t);
     if (!v) {
+        if (!check_const(t, other, op)) return NULL;
         char name[64];
         snprintf(name, sizeof name, "constant_%d", e->n_consts++);
         const char *n = onnx_initializer(e->g, name, t);
@@ -114,7 +137,7 @@ static bool build(exporter *e, ct_tensor_list inputs, ct_tensor_list outputs, in
         bool all_const = true, any_dyn0 = false;
         for (int k = 0; k < op->n_in; k++) {
             bool d0 = false;
-            in_names[k] = resolve(e, op->in[k], &d0);
+            in_names[k] = resolve(e, op->in[k], e->check.ops[i].in[k], op, &d0);
             if (op->in[k] && !in_names[k]) return false;
             if (op->in[k]) {
                 value *v = find(e, op->in[k]);
@@ -149,7 +172,7 @@ static bool build(exporter *e, ct_tensor_list inputs, ct_tensor_list outputs, in
         const char *name = i < e->opts.n_output_names && e->opts.output_names ? e->opts.output_names[i]
                                                                                 : default_name(buf, sizeof buf, "output", i, outputs.n);
         bool d0 = false;
-        const char *src = resolve(e, outputs.items[i], &d0);
+        const char *src = resolve(e, outputs.items[i], e->check_outs.items[i], NULL, &d0);
         if (!src || !ONNX_NODE(e->g, "Identity", name, src)) return false;
         const char *dims[CT_MAX_DIMS] = {0};
         if (e->opts.dynamic_batch && d0) dims[0] = "batch";
@@ -171,6 +194,56 @@ static bool validate(ct_module *m, ct_tensor_list inputs, const char *path, cons
         if (a->input < 0 || a->input >= inputs.n || a->axis < 0 || a->axis >= inputs.items[a->input]->ndim || !a->name)
             return ct_error(CT_ERR_INDEX, "%s: dynamic axis %d (input %d, axis %d) does not exist", op, i, a->input, a->axis), false;
     }
+    return true;
+}
+
+/* A copy of x with other values of the same shape and dtype: floating ones scaled by a negative
+ * factor plus a deterministic ripple (signs, order and magnitudes all change); integers (indices)
+ * rolled by one place, so every value stays one the caller gave (a valid index); bools negated. */
+static ct_tensor *perturbed(const ct_tensor *x) {
+    ct_tensor *y = NULL;
+    int64_t n = ct_numel(x);
+    if (ct_dtype_is_floating(x->dtype)) {
+        ct_tensor *ripple = ct_sin(ct_add_scalar(ct_mul_scalar(ct_arange(0, (double)n, 1, .dtype = x->dtype), 1.7), 0.3));
+        y = ct_add(ct_mul_scalar(x, -0.83), ct_mul_scalar(ct_reshape(ripple, ct_shape_of(x)), 0.31));
+    } else if (x->dtype == CT_BOOL) {
+        y = ct_logical_not(x);
+    } else if (n > 1) {
+        ct_tensor *flat = ct_flatten(x);
+        y = ct_reshape(ct_cat(CT_TENSORS(ct_narrow(flat, 0, 1, n - 1), ct_narrow(flat, 0, 0, 1)), 0), ct_shape_of(x));
+    } else {
+        y = ct_clone(x);
+    }
+    if (y && ct_dtype_is_floating(y->dtype)) ct_requires_grad_(y, true);
+    return y;
+}
+
+/* One forward pass of m (already in eval mode, hooks on) under tracer t. */
+static ct_tensor_list trace(exporter *e, ct_tracer *t, ct_module *m, ct_tensor *const *in, int n) {
+    ct_tensor_list outs = {0, NULL};
+    for (int i = 0; i < n; i++)
+        if (!in[i]) return outs;
+    e->active = t;
+    e->path[0] = 0;
+    t->module = NULL;
+    ct__tracer = t;
+    CT_ENABLE_GRAD {
+        if (n == 1) {
+            ct_tensor *y = ct_forward(m, in[0]);
+            if (y) outs = ct_tensor_list_copy(CT_TENSORS(y));
+        } else {
+            outs = ct_forward_list(m, (ct_tensor_list){n, (ct_tensor **)in});
+        }
+    }
+    ct__tracer = NULL;
+    return outs;
+}
+
+/* Whether two traces recorded the same ops with the same input counts. */
+static bool same_ops(const ct_tracer *a, const ct_tracer *b) {
+    if (a->n != b->n) return false;
+    for (int i = 0; i < a->n; i++)
+        if (strcmp(a->ops[i].name, b->ops[i].name) || a->ops[i].n_in != b->ops[i].n_in) return false;
     return true;
 }
 
@@ -222,21 +295,21 @@ bool ct_onnx_export_opt(ct_module *m, ct_tensor_list inputs, const char *path, c
             handles[2 * i + 1] = ct_register_forward_hook(mods.items[i].module, post_hook, &users[i]);
         }
         ct_module_eval(m);
-        ct_tensor_list outs = {0, NULL};
-        ct__tracer = &e.tracer;
-        CT_ENABLE_GRAD {
-            if (inputs.n == 1) {
-                ct_tensor *y = ct_forward(m, traced_in[0]);
-                if (y) outs = ct_tensor_list_copy(CT_TENSORS(y));
-            } else {
-                outs = ct_forward_list(m, (ct_tensor_list){inputs.n, traced_in});
-            }
-        }
-        ct__tracer = NULL;
+        /* the trace, then the check trace on perturbed copies of the inputs */
+        ct_tensor *check_in[64];
+        for (int i = 0; i < inputs.n; i++) check_in[i] = perturbed(traced_in[i]);
+        ct_tensor_list outs = trace(&e, &e.tracer, m, traced_in, inputs.n);
+        e.check_outs = trace(&e, &e.check, m, check_in, inputs.n);
         for (int i = 0; i < 2 * mods.n; i++) if (handles[i]) ct_hook_remove(handles[i]);
         for (int i = 0; i < mods.n; i++) ct_module_train(mods.items[i].module, modes[i]); /* parents first */
-        if (!outs.items || !ct_ok()) goto done;
-        if (e.tracer.failed) { ct_error(CT_ERR_OOM, "onnx_export: out of memory while tracing"); goto done; }
+        if (!outs.items || !e.check_outs.items || !ct_ok()) goto done;
+        if (e.tracer.failed || e.check.failed) { ct_error(CT_ERR_OOM, "onnx_export: out of memory while tracing"); goto done; }
+        if (!same_ops(&e.tracer, &e.check) || e.check_outs.n != outs.n) {
+            ct_error(CT_ERR_UNSUPPORTED, "ONNX export: a value computed by 'unknown' depends on the input but was not traced (op has "
+                                         "no ONNX mapping): the traced ops differ between two example inputs (control flow on "
+                                         "an untraced value)");
+            goto done;
+        }
         if (!build(&e, inputs, outs, opts.opset_version)) goto done;
         onnx_graph_prune(e.g);
         ok = onnx_graph_write(e.g, path, opts.opset_version);
@@ -244,6 +317,7 @@ bool ct_onnx_export_opt(ct_module *m, ct_tensor_list inputs, const char *path, c
     }
     ct__tracer = NULL;
     ct__tracer_clear(&e.tracer);
+    ct__tracer_clear(&e.check);
     for (int i = 0; i < e.n_values; i++) free(e.values[i].name);
     free(e.values), free(modes), free(users), free(handles);
     onnx_graph_free(e.g);
