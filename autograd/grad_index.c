@@ -88,6 +88,7 @@ static const ct_node_ops masked_fill_node = {"MaskedFillBackward0", "masked_fill
 ct_tensor *ct_masked_fill(const ct_tensor *t, const ct_tensor *mask, double value) {
     CT__AG_BEGIN(ct__masked_fill(t, mask, value), t);
     ct_node *n = CT__AG_RECORD(&masked_fill_node, 0);
+    CT__TRACE_ATTRS_EXTRA(out, ((ct_trace_scalar){value}), mask);
     return !n || save(n, mask) ? out : NULL;
 }
 

@@ -11,7 +11,7 @@ _Thread_local ct_tracer *ct__tracer;
 
 void ct__trace_node(const char *name, ct_tensor *out, int n, const ct_tensor *const *inputs) {
     ct_tracer *t = ct__tracer;
-    if (!t || t->failed) return;
+    if (!t || t->failed || t->suppress) return;
     if (t->n == t->cap) {
         int cap = t->cap ? 2 * t->cap : 64;
         ct_trace_op *ops = realloc(t->ops, (size_t)cap * sizeof *ops);
@@ -57,6 +57,7 @@ void ct__tracer_clear(ct_tracer *t) {
     for (int i = 0; i < t->n; i++) {
         ct_trace_op *op = &t->ops[i];
         ct_release(op->out);
+        for (int k = 0; k < op->n_extra_out; k++) ct_release(op->extra_out[k]);
         for (int k = 0; k < op->n_in; k++) ct_release(op->in[k]);
         free(op->in), free(op->module);
     }

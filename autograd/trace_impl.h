@@ -24,6 +24,8 @@ typedef struct ct_trace_op {
     const char *name;   /* the node's forward name (static string) */
     char *module;       /* dotted path of the innermost module running when recorded ("" = root) */
     ct_tensor *out;     /* one reference */
+    int n_extra_out;    /* more outputs (a module recorded as one op: LSTM's h_n, c_n), references */
+    ct_tensor *extra_out[2];
     int n_in;
     ct_tensor **in;     /* references; entries may be NULL (an absent optional input) */
     size_t attrs_size;  /* 0: CT__TRACE_ATTRS was not called for this op */
@@ -34,6 +36,7 @@ typedef struct ct_tracer {
     int n, cap;
     ct_trace_op *ops;
     const char *module; /* set by the exporter's module hooks; copied into each op */
+    int suppress;       /* > 0: inside a module recorded as one op (its inner ops are not listed) */
     bool failed;        /* out of memory while recording */
 } ct_tracer;
 
@@ -71,6 +74,18 @@ typedef struct ct_trace_dims { ct_dims dims; } ct_trace_dims;                  /
 typedef struct ct_trace_slice { int64_t dim, start, end, step; } ct_trace_slice; /* slice, narrow, select (end = -1), split pieces */
 typedef struct ct_trace_clamp { double min, max; } ct_trace_clamp;
 typedef struct ct_trace_batch_norm { bool training; double eps; } ct_trace_batch_norm; /* + running_mean, running_var */
+/* RNN / LSTM / GRU recorded as one op (by the exporter's module hooks): the module's config,
+ * filled by nn/rnn.c's ct__rnn_trace_attrs. */
+typedef enum ct_trace_rnn_mode { CT_TRACE_RNN_TANH, CT_TRACE_RNN_RELU, CT_TRACE_LSTM, CT_TRACE_GRU } ct_trace_rnn_mode;
+typedef struct ct_trace_rnn {
+    ct_trace_rnn_mode mode;
+    int64_t input_size, hidden_size, num_layers;
+    bool bias, batch_first, bidirectional;
+} ct_trace_rnn;
+struct ct_module;
+/* false (no error) when m is not an RNN, LSTM or GRU. */
+bool ct__rnn_trace_attrs(const struct ct_module *m, ct_trace_rnn *out);
+
 typedef struct ct_trace_layer_norm { ct_shape normalized_shape; double eps; } ct_trace_layer_norm;
 
 #endif /* CTORCH_TRACE_IMPL_H */

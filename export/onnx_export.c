@@ -61,16 +61,49 @@ typedef struct hook_user {
     size_t saved_len;
 } hook_user;
 static ct_tensor_list pre_hook(ct_module *m, ct_tensor_list inputs, void *user) {
-    (void)m, (void)inputs;
+    (void)inputs;
     hook_user *h = user;
     h->saved_len = strlen(h->e->path);
     snprintf(h->e->path, sizeof h->e->path, "%s", h->name);
     h->e->active->module = h->e->path;
+    ct_trace_rnn cfg;
+    if (ct__rnn_trace_attrs(m, &cfg)) h->e->active->suppress++; /* recorded whole by post_hook */
     return (ct_tensor_list){0, NULL};
 }
 static ct_tensor_list post_hook(ct_module *m, ct_tensor_list inputs, ct_tensor_list outputs, void *user) {
-    (void)m, (void)inputs, (void)outputs;
     hook_user *h = user;
+    ct_tracer *t = h->e->active;
+    ct_trace_rnn cfg;
+    if (ct__rnn_trace_attrs(m, &cfg) && --t->suppress == 0 && outputs.n >= 2) {
+        /* the module as one op: inputs (x[, h_0[, c_0]]), outputs (out, h_n[, c_n]) */
+        static const char *const names[] = {[CT_TRACE_RNN_TANH] = "rnn", [CT_TRACE_RNN_RELU] = "rnn",
+                                            [CT_TRACE_LSTM] = "lstm", [CT_TRACE_GRU] = "gru"};
+        /* inputs: x, h_0, c_0 (NULL when not given), then per layer and direction
+         * weight_ih, weight_hh, bias_ih, bias_hh (NULL without bias) */
+        const ct_tensor *in[3 + 4 * 16] = {0};
+        int64_t D = cfg.bidirectional ? 2 : 1;
+        if (cfg.num_layers * D > 16) {
+            ct_error(CT_ERR_UNSUPPORTED, "ONNX export: %s with more than 16 layers x directions", ct_module_type_name(m));
+            t->failed = true;
+            return (ct_tensor_list){0, NULL};
+        }
+        for (int i = 0; i < inputs.n && i < 3; i++) in[i] = inputs.items[i];
+        static const char *const kinds[4] = {"weight_ih", "weight_hh", "bias_ih", "bias_hh"};
+        for (int64_t l = 0, k = 3; l < cfg.num_layers; l++)
+            for (int d = 0; d < D; d++)
+                for (int q = 0; q < 4; q++, k++) {
+                    char name[64];
+                    snprintf(name, sizeof name, "%s_l%lld%s", kinds[q], (long long)l, d ? "_reverse" : "");
+                    in[k] = ct_module_parameter(m, name);
+                }
+        int before = t->n;
+        ct__trace_node(names[cfg.mode], outputs.items[0], (int)(3 + 4 * cfg.num_layers * D), in);
+        if (t->n == before + 1) {
+            ct__trace_attrs(outputs.items[0], &cfg, sizeof cfg, 0, NULL);
+            ct_trace_op *op = &t->ops[t->n - 1];
+            for (int i = 1; i < outputs.n && i <= 2; i++) op->extra_out[op->n_extra_out++] = ct_retain(outputs.items[i]);
+        }
+    }
     /* back to the parent's path: the name up to its last dot */
     char *dot = strrchr(h->e->path, '.');
     if (dot) *dot = 0;
@@ -157,6 +190,11 @@ static bool build(exporter *e, ct_tensor_list inputs, ct_tensor_list outputs, in
             continue;
         }
         c.out = out_name;
+        char extra_names[2][104];
+        for (int k = 0; k < op->n_extra_out; k++) {
+            snprintf(extra_names[k], sizeof extra_names[k], "%s_%d", out_name, k + 1);
+            c.extra_out[k] = extra_names[k];
+        }
         if (!m->map(&c) || onnx_graph_failed(e->g)) {
             if (ct_ok()) ct_error(CT_ERR_OOM, "ONNX export: out of memory mapping op '%s'", op->name);
             return false;
@@ -164,6 +202,8 @@ static bool build(exporter *e, ct_tensor_list inputs, ct_tensor_list outputs, in
         value *v = bind(e, op->out, out_name, false, any_dyn0 && op->out->ndim > 0);
         if (!v) return false;
         v->op = op;
+        for (int k = 0; k < op->n_extra_out; k++) /* final states: dim 0 is layers x directions */
+            if (!bind(e, op->extra_out[k], extra_names[k], false, false)) return false;
     }
     (void)inputs;
     /* outputs: an Identity names each one */

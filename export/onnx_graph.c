@@ -108,6 +108,30 @@ void onnx_attr_string(Onnx__NodeProto *n, const char *name, const char *v) {
     if (a->s.data) a->has_s = true, a->s.len = strlen(v);
 }
 
+void onnx_attr_strings(Onnx__NodeProto *n, const char *name, int count, const char *const *v) {
+    Onnx__AttributeProto *a = attr(n, name, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRINGS);
+    if (!a) return;
+    a->strings = calloc((size_t)(count ? count : 1), sizeof *a->strings);
+    if (!a->strings) return;
+    for (int i = 0; i < count; i++) {
+        a->strings[i].data = (uint8_t *)strdup(v[i]);
+        if (!a->strings[i].data) return;
+        a->strings[i].len = strlen(v[i]);
+        a->n_strings++;
+    }
+}
+
+const char *onnx_node_add_output(onnx_graph *g, Onnx__NodeProto *n, const char *out) {
+    if (!n) return NULL;
+    char name[96];
+    snprintf(name, sizeof name, "%s_%d", n->op_type, g->counter++);
+    char **grown = realloc(n->output, (n->n_output + 1) * sizeof *n->output);
+    if (!grown) { g->failed = true; return NULL; }
+    n->output = grown;
+    n->output[n->n_output] = sdup(g, out ? out : name);
+    return n->output[n->n_output] ? n->output[n->n_output++] : NULL;
+}
+
 /* ONNX's TensorProto.DataType of what a tensor is exported as: floating -> FLOAT (the exporter
  * writes f32 models), integral -> INT64, bool -> BOOL. */
 static int32_t onnx_type(ct_dtype d) {

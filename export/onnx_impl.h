@@ -21,6 +21,7 @@ typedef struct onnx_op_ctx {
     const ct_trace_op *op;   /* name, input tensors, output tensor, attributes */
     const char *const *in;   /* value names of op->in (NULL for an absent optional input) */
     const char *out;         /* the value name the mapping's last node must produce */
+    const char *extra_out[2]; /* names for op->extra_out (module-level ops with several outputs) */
     int opset;
     bool in_dyn0[16];        /* whether dim 0 of input i is symbolic (first 16 inputs) */
     const ct_trace_op *in_op[16]; /* the traced op that produced input i (folded or not), or NULL */
@@ -55,6 +56,9 @@ void onnx_attr_int(Onnx__NodeProto *n, const char *name, int64_t v);
 void onnx_attr_float(Onnx__NodeProto *n, const char *name, double v);
 void onnx_attr_ints(Onnx__NodeProto *n, const char *name, int count, const int64_t *v);
 void onnx_attr_string(Onnx__NodeProto *n, const char *name, const char *v);
+void onnx_attr_strings(Onnx__NodeProto *n, const char *name, int count, const char *const *v);
+/* Another output of n (multi-output ops: LSTM's Y, Y_h, Y_c); NULL out: a fresh name. */
+const char *onnx_node_add_output(onnx_graph *g, Onnx__NodeProto *n, const char *out);
 /* Initializers: from a tensor's values (converted to f32 if floating, int64 if integral, bool
  * kept), or from literals (int64 list: 1-D of n; float scalar: 0-d). Return the value name. */
 const char *onnx_initializer(onnx_graph *g, const char *name, const ct_tensor *t);

@@ -227,7 +227,7 @@ static bool map_slice(onnx_op_ctx *c) {
     const ct_trace_slice *s = ONNX_ATTRS(c, ct_trace_slice);
     if (!s) return false;
     if (s->step == 0) {
-        int64_t index = s->start < 0 ? s->start + IN_T(0)->shape[s->dim] : s->start;
+        int64_t index = s->start; /* negative counts from the end in Gather too: a dynamic axis stays right */
         Onnx__NodeProto *n = NODE("Gather", c->out, IN(0), NULL);
         if (!n) return false;
         /* a 0-d index drops the axis, as select does */
@@ -254,6 +254,15 @@ static bool map_index_select(onnx_op_ctx *c) {
 static bool map_embedding(onnx_op_ctx *c) { return NODE("Gather", c->out, IN(0), IN(1)) != NULL; }
 /* where(cond, a, b) was recorded as (a, b, cond) */
 static bool map_where(onnx_op_ctx *c) { return NODE("Where", c->out, IN(2), IN(0), IN(1)) != NULL; }
+
+/* masked_fill(x, mask, value) was recorded as (x, mask): Where(mask, value, x) (attention's
+ * causal mask: -inf above the diagonal) */
+static bool map_masked_fill(onnx_op_ctx *c) {
+    const ct_trace_scalar *s = ONNX_ATTRS(c, ct_trace_scalar);
+    if (!s) return false;
+    if (c->op->n_in != 2) return ct_error(CT_ERR_INTERNAL, "ONNX export: masked_fill traced without its mask"), false;
+    return NODE("Where", c->out, IN(1), onnx_const_float(c->g, s->value), IN(0)) != NULL;
+}
 
 /* ---- reductions: ReduceSum takes axes as an input from opset 13, ReduceMean/Max as an attribute
  * until opset 18 ---- */
@@ -364,6 +373,85 @@ static bool map_layer_norm(onnx_op_ctx *c) {
     return OK;
 }
 
+/* ---- RNN / LSTM / GRU: the module recorded as one op (the exporter's module hooks), inputs
+ * (x, h_0, c_0, then weight_ih, weight_hh, bias_ih, bias_hh per layer and direction), outputs
+ * (out, h_n[, c_n]). One ONNX node per layer, its W [D, G*H, in], R [D, G*H, H] and
+ * B [D, 2*G*H] (= [Wb, Rb]) assembled in the graph from the parameters under their names:
+ * PyTorch's gate blocks reordered to ONNX's (LSTM i,f,g,o -> i,o,f,c; GRU r,z,n -> z,r,h with
+ * linear_before_reset=1, which is PyTorch's n = tanh(W_n x + b_in + r (W_hn h + b_hn))).
+ * ONNX works sequence-first with Y [T, D, B, H]; batch_first is a Transpose on each side. ---- */
+static const char *axis0_ints(onnx_op_ctx *c, int64_t v) { return onnx_const_ints(c->g, 1, &v); }
+static const char *slice0(onnx_op_ctx *c, const char *x, int64_t start, int64_t end) {
+    return onnx_node_out(NODE("Slice", NULL, x, axis0_ints(c, start), axis0_ints(c, end), axis0_ints(c, 0)));
+}
+static const char *concat0(onnx_op_ctx *c, int n, const char *const *parts) {
+    if (n == 1) return parts[0];
+    Onnx__NodeProto *node = onnx_node(c->g, "Concat", n, parts, NULL);
+    onnx_attr_int(node, "axis", 0);
+    return onnx_node_out(node);
+}
+/* the G gate blocks of H rows of w in ONNX's order */
+static const char *onnx_gates(onnx_op_ctx *c, const char *w, int G, int64_t H, const int *order) {
+    if (G == 1) return w;
+    const char *parts[4];
+    for (int i = 0; i < G; i++) parts[i] = slice0(c, w, order[i] * H, (order[i] + 1) * H);
+    return concat0(c, G, parts);
+}
+static bool map_rnn(onnx_op_ctx *c) {
+    const ct_trace_rnn *a = ONNX_ATTRS(c, ct_trace_rnn);
+    if (!a) return false;
+    if (IN_T(0)->ndim != 3)
+        return ct_error(CT_ERR_UNSUPPORTED, "ONNX export: %s on an unbatched (%dd) input has no ONNX mapping", c->op->name,
+                        IN_T(0)->ndim), false;
+    static const int lstm_order[] = {0, 3, 1, 2}, gru_order[] = {1, 0, 2}, rnn_order[] = {0};
+    bool lstm = a->mode == CT_TRACE_LSTM, gru = a->mode == CT_TRACE_GRU;
+    const int *order = lstm ? lstm_order : gru ? gru_order : rnn_order;
+    int G = lstm ? 4 : gru ? 3 : 1;
+    int64_t H = a->hidden_size, L = a->num_layers;
+    int D = a->bidirectional ? 2 : 1;
+    int64_t perm3[3] = {1, 0, 2}, perm4[4] = {0, 2, 1, 3}, merge[3] = {0, 0, -1};
+    const char *x = IN(0), *h_n[16], *c_n[16];
+    if (a->batch_first) {
+        Onnx__NodeProto *t = NODE("Transpose", NULL, x);
+        onnx_attr_ints(t, "perm", 3, perm3);
+        x = onnx_node_out(t);
+    }
+    for (int64_t l = 0; l < L; l++) {
+        const char *w[2], *r[2], *b[2];
+        for (int d = 0; d < D; d++) {
+            int k = 3 + 4 * (int)(l * D + d);
+            const char *unsq = axis0_ints(c, 0);
+            w[d] = onnx_node_out(NODE("Unsqueeze", NULL, onnx_gates(c, IN(k), G, H, order), unsq));
+            r[d] = onnx_node_out(NODE("Unsqueeze", NULL, onnx_gates(c, IN(k + 1), G, H, order), unsq));
+            if (a->bias) {
+                const char *wb_rb[2] = {onnx_gates(c, IN(k + 2), G, H, order), onnx_gates(c, IN(k + 3), G, H, order)};
+                b[d] = onnx_node_out(NODE("Unsqueeze", NULL, concat0(c, 2, wb_rb), unsq));
+            }
+        }
+        const char *in[7] = {x, concat0(c, D, w), concat0(c, D, r), a->bias ? concat0(c, D, b) : NULL, NULL, NULL, NULL};
+        if (IN(1)) in[5] = slice0(c, IN(1), l * D, (l + 1) * D);
+        if (lstm && IN(2)) in[6] = slice0(c, IN(2), l * D, (l + 1) * D);
+        int n_in = 7;
+        while (!in[n_in - 1]) n_in--; /* trailing omitted inputs */
+        Onnx__NodeProto *node = onnx_node(c->g, lstm ? "LSTM" : gru ? "GRU" : "RNN", n_in, in, NULL);
+        h_n[l] = onnx_node_add_output(c->g, node, NULL);
+        if (lstm) c_n[l] = onnx_node_add_output(c->g, node, NULL);
+        onnx_attr_int(node, "hidden_size", H);
+        onnx_attr_string(node, "direction", D == 2 ? "bidirectional" : "forward");
+        if (gru) onnx_attr_int(node, "linear_before_reset", 1);
+        if (a->mode == CT_TRACE_RNN_RELU) onnx_attr_strings(node, "activations", D, (const char *const[]){"Relu", "Relu"});
+        /* Y [T, D, B, H] -> [T, B, D*H], the next layer's input (directions concatenated) */
+        Onnx__NodeProto *t = NODE("Transpose", NULL, onnx_node_out(node));
+        onnx_attr_ints(t, "perm", 4, perm4);
+        x = onnx_node_out(NODE("Reshape", NULL, onnx_node_out(t), onnx_const_ints(c->g, 3, merge)));
+    }
+    if (a->batch_first) onnx_attr_ints(NODE("Transpose", c->out, x), "perm", 3, perm3);
+    else NODE("Identity", c->out, x);
+    NODE("Identity", c->extra_out[0], concat0(c, (int)L, h_n));
+    if (lstm) NODE("Identity", c->extra_out[1], concat0(c, (int)L, c_n));
+    return OK;
+}
+
 /* ---- the table (sorted by nothing: ~60 rows, looked up once per traced op) ---- */
 static const onnx_mapping mappings[] = {
     {"relu", map_relu}, {"sigmoid", map_sigmoid}, {"tanh", map_tanh}, {"exp", map_exp}, {"log", map_log},
@@ -381,10 +469,11 @@ static const onnx_mapping mappings[] = {
     {"unsqueeze", map_unsqueeze}, {"squeeze", map_squeeze}, {"expand", map_expand}, {"broadcast_to", map_expand},
     {"expand_as", map_expand}, {"cat", map_cat}, {"slice", map_slice}, {"narrow", map_slice}, {"select", map_slice},
     {"split", map_slice}, {"split_with_sizes", map_slice}, {"chunk", map_slice}, {"unbind", map_slice},
-    {"index_select", map_index_select}, {"embedding", map_embedding}, {"where", map_where},
+    {"index_select", map_index_select}, {"embedding", map_embedding}, {"where", map_where}, {"masked_fill", map_masked_fill},
     {"sum", map_sum}, {"mean", map_mean}, {"amax", map_amax},
     {"conv1d", map_conv}, {"conv2d", map_conv}, {"conv_transpose1d", map_conv}, {"conv_transpose2d", map_conv},
     {"max_pool2d", map_max_pool2d}, {"avg_pool2d", map_avg_pool2d}, {"adaptive_avg_pool2d", map_adaptive_avg_pool2d},
+    {"lstm", map_rnn}, {"gru", map_rnn}, {"rnn", map_rnn},
     {"batch_norm", map_batch_norm}, {"layer_norm", map_layer_norm},
     {"alias", map_alias}, {"contiguous", map_alias}, {"clone", map_alias}, {"identity", map_identity},
 };
