@@ -21,14 +21,14 @@ typedef struct fashion_args {
     bool flatten;      /* the MLP takes [N, 784], the CNN [N, 1, 28, 28] */
 } fashion_args;
 
-static double fashion_now(void) {
+static inline double fashion_now(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
 /* --epochs N --batch-size B --lr X --data DIR --out FILE override the defaults in *a. */
-static bool fashion_parse(int argc, char **argv, fashion_args *a) {
+static inline bool fashion_parse(int argc, char **argv, fashion_args *a) {
     for (int i = 1; i < argc; i++) {
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!v) break;
@@ -44,12 +44,12 @@ static bool fashion_parse(int argc, char **argv, fashion_args *a) {
 
 /* Images normalized with the training set's mean and std (0.2860, 0.3530), as the usual
  * torchvision recipe does. */
-static ct_tensor *fashion_prepare(ct_tensor *images, bool flatten) {
+static inline ct_tensor *fashion_prepare(ct_tensor *images, bool flatten) {
     ct_tensor *x = ct_div_scalar(ct_sub_scalar(images, 0.2860), 0.3530);
     return flatten ? ct_flatten(x, 1) : x;
 }
 
-static double fashion_accuracy(ct_module *net, ct_tensor *x, ct_tensor *y) {
+static inline double fashion_accuracy(ct_module *net, ct_tensor *x, ct_tensor *y) {
     int64_t n = ct_size(x, 0), correct = 0;
     ct_module_eval(net);
     for (int64_t start = 0; start < n; start += 1000) CT_SCOPE CT_NO_GRAD {
@@ -61,7 +61,7 @@ static double fashion_accuracy(ct_module *net, ct_tensor *x, ct_tensor *y) {
     return (double)correct / (double)n;
 }
 
-static int fashion_train(ct_module *net, const fashion_args *a) {
+static inline int fashion_train(ct_module *net, const fashion_args *a) {
     ct_tensor *train_images, *train_labels, *test_images, *test_labels;
     if (!ct_mnist_load(a->data, CT_SPLIT_TRAIN, &train_images, &train_labels) ||
         !ct_mnist_load(a->data, CT_SPLIT_TEST, &test_images, &test_labels)) {
