@@ -244,7 +244,7 @@ static ct_tensor *perturbed(const ct_tensor *x) {
     ct_tensor *y = NULL;
     int64_t n = ct_numel(x);
     if (ct_dtype_is_floating(x->dtype)) {
-        ct_tensor *ripple = ct_sin(ct_add_scalar(ct_mul_scalar(ct_arange(0, (double)n, 1, .dtype = x->dtype), 1.7), 0.3));
+        ct_tensor *ripple = ct_sin(ct_add_scalar(ct_mul_scalar(ct_arange(0, (double)n, 1, .dtype = x->dtype, .device = ct_device_of(x)), 1.7), 0.3));
         y = ct_add(ct_mul_scalar(x, -0.83), ct_mul_scalar(ct_reshape(ripple, ct_shape_of(x)), 0.31));
     } else if (x->dtype == CT_BOOL) {
         y = ct_logical_not(x);
@@ -316,7 +316,8 @@ bool ct_onnx_export_opt(ct_module *m, ct_tensor_list inputs, const char *path, c
         if (inputs.n > 64) { ct_error(CT_ERR_ARG, "onnx_export: at most 64 inputs"); goto done; }
         for (int i = 0; i < inputs.n; i++) {
             ct_tensor *x = ct_detach(inputs.items[i]);
-            if (x && ct_dtype_is_floating(x->dtype)) ct_requires_grad_(x, true);
+            if (!x) goto done;
+            if (ct_dtype_is_floating(x->dtype)) ct_requires_grad_(x, true);
             traced_in[i] = x;
             char buf[64];
             const char *name = i < opts.n_input_names && opts.input_names ? opts.input_names[i]
@@ -325,7 +326,7 @@ bool ct_onnx_export_opt(ct_module *m, ct_tensor_list inputs, const char *path, c
             if (opts.dynamic_batch && x->ndim > 0) dims[0] = "batch";
             for (int k = 0; k < opts.n_dynamic_axes; k++)
                 if (opts.dynamic_axes[k].input == i) dims[opts.dynamic_axes[k].axis] = opts.dynamic_axes[k].name;
-            if (!x || !onnx_graph_io(e.g, false, name, x, dims) || !bind(&e, x, name, false, dims[0] != NULL)) goto done;
+            if (!onnx_graph_io(e.g, false, name, x, dims) || !bind(&e, x, name, false, dims[0] != NULL)) goto done;
         }
         /* eval mode and the module-path hooks for the trace */
         for (int i = 0; i < mods.n; i++) {
