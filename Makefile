@@ -23,9 +23,11 @@ build: setup
 test: build
 	@scripts/run-tests.sh $(BUILD)
 
-# The flagship example: the Fashion-MNIST CNN (a few minutes on 2 cores).
+# The flagship example: the Fashion-MNIST CNN (a few minutes on 2 cores), then its ONNX export
+# checked in onnxruntime.
 demo: build
 	$(BUILD)/examples/fashion_cnn
+	$(BUILD)/examples/export_onnx fashion_cnn.onnx
 
 bench: build
 	@scripts/run-bench.sh $(BUILD)

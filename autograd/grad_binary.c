@@ -5,6 +5,7 @@
  * so ct_mul_scalar(x, 2) is MulBackward0 like x * 2 (and like ct_mul(x, ct_scalar(2))), and
  * ct_rsub_scalar(x, 2) is RsubBackward1 like 2 - x. */
 #include "autograd_impl.h"
+#include "trace_impl.h"
 
 /* A zero gradient for input i: for ops whose result does not vary with that input (PyTorch
  * returns zeros, not "no gradient", so the input's .grad still appears). */
@@ -33,6 +34,7 @@ ct_tensor *ct_add_opt(const ct_tensor *a, const ct_tensor *b, ct_alpha_opts opts
     CT__AG_BEGIN(ct__add_opt(a, b, opts), a, b);
     ct_node *n = CT__AG_RECORD(&add_node, sizeof(alpha_ctx));
     if (n) ((alpha_ctx *)n->ctx)->alpha = opts.alpha;
+    CT__TRACE_ATTRS(out, (ct_trace_scalar){opts.alpha});
     return ct__ag_result(out);
 }
 
@@ -40,6 +42,7 @@ ct_tensor *ct_sub_opt(const ct_tensor *a, const ct_tensor *b, ct_alpha_opts opts
     CT__AG_BEGIN(ct__sub_opt(a, b, opts), a, b);
     ct_node *n = CT__AG_RECORD(&sub_node, sizeof(alpha_ctx));
     if (n) ((alpha_ctx *)n->ctx)->alpha = -opts.alpha;
+    CT__TRACE_ATTRS(out, (ct_trace_scalar){opts.alpha});
     return ct__ag_result(out);
 }
 
@@ -216,6 +219,7 @@ static double ctx_scalar(const ct_node *n) { return ((const scalar_ctx *)n->ctx)
 static ct_node *record_scalar(const ct_node_ops *ops, ct_tensor *out, const ct_tensor *a, double s) {
     ct_node *n = ct__record(ops, out, 1, (const ct_tensor *const[]){a}, sizeof(scalar_ctx));
     if (n) ((scalar_ctx *)n->ctx)->s = s;
+    CT__TRACE_ATTRS(out, (ct_trace_scalar){s});
     return n;
 }
 

@@ -6,6 +6,7 @@
  * dW = Σ_n x ⊗ im2col(dy), with db summed over y's channels. All come from the tensor layer's
  * kernels (ct__convolution_backward_*), which reuse the forward's im2col + GEMM. */
 #include "autograd_impl.h"
+#include "trace_impl.h"
 
 #include "ctorch/nn_functional.h"
 #include "../tensor/native_impl.h"
@@ -42,6 +43,7 @@ static ct_tensor *convolution(const ct_node_ops *ops, const ct_tensor *input, co
                               const ct_tensor *bias, const ct__conv_params *p) {
     CT__AG_BEGIN(ct__convolution(input, weight, bias, p), input, weight, bias);
     ct_node *n = CT__AG_RECORD(ops, sizeof(conv_ctx));
+    CT__TRACE_ATTRS(out, *p);
     if (n) {
         ((conv_ctx *)n->ctx)->params = *p;
         ct__save(n, ct__needs_grad(n, 1) ? input : NULL);

@@ -7,6 +7,7 @@
  *   - an op that writes into t (scatter, index_put_, masked_fill) zeroes t's gradient where it
  *     wrote, and the written values get grad read back at those positions. */
 #include "autograd_impl.h"
+#include "trace_impl.h"
 
 /* ---- shared helpers -------------------------------------------------------------------------- */
 
@@ -71,6 +72,7 @@ static const ct_node_ops where_node = {"WhereBackward0", "where", where_backward
 ct_tensor *ct_where(const ct_tensor *cond, const ct_tensor *a, const ct_tensor *b) {
     CT__AG_BEGIN(ct__where(cond, a, b), a, b);
     ct_node *n = CT__AG_RECORD(&where_node, 0);
+    CT__TRACE_ATTRS_EXTRA(out, (ct_trace_dim){0}, cond);
     return !n || save(n, cond) ? out : NULL;
 }
 
@@ -86,6 +88,7 @@ static const ct_node_ops masked_fill_node = {"MaskedFillBackward0", "masked_fill
 ct_tensor *ct_masked_fill(const ct_tensor *t, const ct_tensor *mask, double value) {
     CT__AG_BEGIN(ct__masked_fill(t, mask, value), t);
     ct_node *n = CT__AG_RECORD(&masked_fill_node, 0);
+    CT__TRACE_ATTRS_EXTRA(out, ((ct_trace_scalar){value}), mask);
     return !n || save(n, mask) ? out : NULL;
 }
 
@@ -157,6 +160,7 @@ static int ctx_dim(const ct_node *n, int ndim) { return wrap_dim(((const dim_ctx
 static ct_tensor *record_dim_index(const ct_node_ops *ops, ct_tensor *out, int n_inputs,
                                    const ct_tensor *const *inputs, int dim, const ct_tensor *index) {
     ct_node *n = ct__record(ops, out, n_inputs, inputs, sizeof(dim_ctx));
+    CT__TRACE_ATTRS_EXTRA(out, (ct_trace_dim){dim}, index);
     if (!n) return out;
     ((dim_ctx *)n->ctx)->dim = dim;
     return save(n, index) ? out : NULL;

@@ -7,6 +7,7 @@
  * In eval the running stats are constants, so dx = w rstd dy. Layer norm is the same formula per
  * row over the normalized dims, w applied elementwise before the row means. */
 #include "autograd_impl.h"
+#include "trace_impl.h"
 #include "ctorch/nn_functional.h"
 
 /* ---- batch norm ---- */
@@ -36,6 +37,7 @@ ct_tensor *ct_batch_norm_opt(const ct_tensor *x, ct_tensor *running_mean, ct_ten
                                 &mean, &rstd),
                  x, weight, bias);
     ct_node *n = CT__AG_RECORD(&batch_norm_node, sizeof(bn_ctx));
+    CT__TRACE_ATTRS_EXTRA(out, ((ct_trace_batch_norm){training, opts.eps}), running_mean, running_var);
     if (n) {
         ((bn_ctx *)n->ctx)->training = training;
         ct__save(n, x), ct__save(n, weight), ct__save(n, mean), ct__save(n, rstd);
@@ -67,6 +69,7 @@ ct_tensor *ct_layer_norm_opt(const ct_tensor *x, ct_shape normalized_shape, cons
     ct_tensor *mean = NULL, *rstd = NULL;
     CT__AG_BEGIN(ct__layer_norm(x, normalized_shape, weight, bias, opts.eps, &mean, &rstd), x, weight, bias);
     ct_node *n = CT__AG_RECORD(&layer_norm_node, sizeof(ln_ctx));
+    CT__TRACE_ATTRS(out, ((ct_trace_layer_norm){normalized_shape, opts.eps}));
     if (n) {
         ((ln_ctx *)n->ctx)->normalized_shape = normalized_shape;
         ct__save(n, x), ct__save(n, weight), ct__save(n, mean), ct__save(n, rstd);
@@ -91,6 +94,7 @@ static const ct_node_ops embedding_node = {"EmbeddingBackward0", "embedding", em
 ct_tensor *ct_embedding_opt(const ct_tensor *indices, const ct_tensor *weight, ct_embedding_opts opts) {
     CT__AG_BEGIN(ct__embedding(indices, weight, opts.padding_idx), weight);
     ct_node *n = CT__AG_RECORD(&embedding_node, sizeof(emb_ctx));
+    CT__TRACE_ATTRS_EXTRA(out, (ct_trace_dim){0}, indices);
     if (n) {
         emb_ctx *ctx = n->ctx;
         ctx->num_weights = weight->shape[0];

@@ -6,6 +6,7 @@
  * The 1d forms are the 2d ops on x.unsqueeze(-2), squeezed back (grad_fn SqueezeBackward1, as in
  * PyTorch), so their derivatives come from the 2d nodes. */
 #include "autograd_impl.h"
+#include "trace_impl.h"
 
 /* ---- max_pool2d ---------------------------------------------------------------------------- */
 
@@ -25,6 +26,7 @@ ct_tensor *ct_max_pool2d_opt(const ct_tensor *x, ct_shape kernel_size, ct_max_po
     CT__AG_BEGIN(ct__max_pool2d(x, kernel_size, opts, &index, &geom), x);
     if (indices) *indices = index;
     ct_node *n = CT__AG_RECORD(&max_pool2d_node, sizeof geom);
+    CT__TRACE_ATTRS(out, geom);
     if (n) {
         *(ct__pool2d_geom *)n->ctx = geom;
         ct__save(n, index);
@@ -44,6 +46,7 @@ ct_tensor *ct_avg_pool2d_opt(const ct_tensor *x, ct_shape kernel_size, ct_avg_po
     ct__pool2d_geom geom;
     CT__AG_BEGIN(ct__avg_pool2d(x, kernel_size, opts, &geom), x);
     ct_node *n = CT__AG_RECORD(&avg_pool2d_node, sizeof geom);
+    CT__TRACE_ATTRS(out, geom);
     if (n) *(ct__pool2d_geom *)n->ctx = geom;
     return ct__ag_result(out);
 }

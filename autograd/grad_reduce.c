@@ -1,5 +1,6 @@
 /* Derivatives of reductions, softmax, cumulative ops: each public op records its node over the tensor layer's ct__ form. */
 #include "autograd_impl.h"
+#include "trace_impl.h"
 
 /* ---- shared by the reductions ------------------------------------------------------------------ */
 
@@ -72,6 +73,7 @@ static const ct_node_ops sum_dim_node = {"SumBackward1", "sum", sum_backward, NU
 ct_tensor *ct_sum_opt(const ct_tensor *t, ct_reduce_opts opts) {
     CT__AG_BEGIN(ct__sum_opt(t, opts), t);
     save_reduce_ctx(CT__AG_RECORD(opts.dim.ndim ? &sum_dim_node : &sum_all_node, sizeof(reduce_ctx)), &opts);
+    CT__TRACE_ATTRS(out, opts);
     return ct__ag_result(out);
 }
 
@@ -88,6 +90,7 @@ static const ct_node_ops mean_dim_node = {"MeanBackward1", "mean", mean_backward
 ct_tensor *ct_mean_opt(const ct_tensor *t, ct_reduce_opts opts) {
     CT__AG_BEGIN(ct__mean_opt(t, opts), t);
     save_reduce_ctx(CT__AG_RECORD(opts.dim.ndim ? &mean_dim_node : &mean_all_node, sizeof(reduce_ctx)), &opts);
+    CT__TRACE_ATTRS(out, opts);
     return ct__ag_result(out);
 }
 
@@ -143,7 +146,9 @@ static const ct_node_ops min_all_node = {"MinBackward1", "min", max_all_backward
 
 ct_tensor *ct_amax_opt(const ct_tensor *t, ct_reduce_opts opts) {
     CT__AG_BEGIN(ct__amax_opt(t, opts), t);
-    return record_with_input_and_result(&amax_node, out, t, opts);
+    ct_tensor *r = record_with_input_and_result(&amax_node, out, t, opts);
+    CT__TRACE_ATTRS(r, opts);
+    return r;
 }
 
 ct_tensor *ct_amin_opt(const ct_tensor *t, ct_reduce_opts opts) {
@@ -345,12 +350,16 @@ static const ct_node_ops log_softmax_node = {"LogSoftmaxBackward0", "log_softmax
 
 ct_tensor *ct_softmax(const ct_tensor *t, int dim) {
     CT__AG_BEGIN(ct__softmax(t, dim), t);
-    return record_along_dim(&softmax_node, out, t, dim, false, true);
+    ct_tensor *r = record_along_dim(&softmax_node, out, t, dim, false, true);
+    CT__TRACE_ATTRS(r, (ct_trace_dim){dim < 0 ? dim + t->ndim : dim});
+    return r;
 }
 
 ct_tensor *ct_log_softmax(const ct_tensor *t, int dim) {
     CT__AG_BEGIN(ct__log_softmax(t, dim), t);
-    return record_along_dim(&log_softmax_node, out, t, dim, false, true);
+    ct_tensor *r = record_along_dim(&log_softmax_node, out, t, dim, false, true);
+    CT__TRACE_ATTRS(r, (ct_trace_dim){dim < 0 ? dim + t->ndim : dim});
+    return r;
 }
 
 /* ---- cumsum, cumprod ------------------------------------------------------------------------------ */

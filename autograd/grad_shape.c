@@ -6,6 +6,7 @@
  * triu). Lists (split, chunk, unbind) record one node per piece; the engine sums what the pieces
  * used in the loss send back, and pieces left unused send nothing (zero). */
 #include "autograd_impl.h"
+#include "trace_impl.h"
 
 /* ---- clone, to_dtype, to ------------------------------------------------------------------------- */
 
@@ -126,6 +127,7 @@ static ct_tensor *join(ct_tensor *(*plain)(ct_tensor_list, int), const ct_node_o
     if (!out) return NULL;
     ct_node *n = ct__record(ops, out, tensors.n, inputs, sizeof(dim_ctx));
     if (n) ((dim_ctx *)n->ctx)->dim = dim < 0 ? dim + out->ndim : dim;
+    CT__TRACE_ATTRS(out, (ct_trace_dim){dim < 0 ? dim + out->ndim : dim});
     return ct__ag_result(out);
 }
 
@@ -164,6 +166,7 @@ static ct_tensor_list record_pieces(ct_tensor_list pieces, const ct_tensor *t, i
         if (!n) return none; /* t is floating (it requires grad), so this is an error */
         int64_t length = selected ? 1 : pieces.items[i]->shape[d];
         *(piece_ctx *)n->ctx = (piece_ctx){d, start, length, selected};
+        CT__TRACE_ATTRS(pieces.items[i], ((ct_trace_slice){d, start, selected ? -1 : start + length, selected ? 0 : 1}));
         start += selected ? 1 : pieces.items[i]->shape[d];
     }
     return pieces;

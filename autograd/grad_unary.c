@@ -4,6 +4,7 @@
  * from their result (exp, sqrt, tanh, sigmoid, ...) keep the OUTPUT as PyTorch does, so changing
  * it in place before backward is reported; the others keep their input. */
 #include "autograd_impl.h"
+#include "trace_impl.h"
 
 #include <math.h>
 #include <string.h>
@@ -266,6 +267,7 @@ static const ct_node_ops gelu_node = {"GeluBackward0", "gelu", gelu_backward, NU
 ct_tensor *ct_gelu_opt(const ct_tensor *t, ct_gelu_opts opts) {
     CT__AG_BEGIN(ct__gelu_opt(t, opts), t);
     keep_input_and_params(CT__AG_RECORD(&gelu_node, sizeof opts), t, &opts, sizeof opts);
+    CT__TRACE_ATTRS(out, opts);
     return ct__ag_result(out);
 }
 
@@ -280,6 +282,7 @@ static const ct_node_ops leaky_relu_node = {"LeakyReluBackward0", "leaky_relu", 
 ct_tensor *ct_leaky_relu(const ct_tensor *t, double negative_slope) {
     CT__AG_BEGIN(ct__leaky_relu(t, negative_slope), t);
     keep_input_and_params(CT__AG_RECORD(&leaky_relu_node, sizeof negative_slope), t, &negative_slope, sizeof negative_slope);
+    CT__TRACE_ATTRS(out, (ct_trace_scalar){negative_slope});
     return ct__ag_result(out);
 }
 
@@ -342,6 +345,7 @@ ct_tensor *ct_clamp(const ct_tensor *t, double min, double max) {
     CT__AG_BEGIN(ct__clamp(t, min, max), t);
     clamp_bounds bounds = {min, max};
     keep_input_and_params(CT__AG_RECORD(&clamp_node, sizeof bounds), t, &bounds, sizeof bounds);
+    CT__TRACE_ATTRS(out, ((ct_trace_clamp){min, max}));
     return ct__ag_result(out);
 }
 

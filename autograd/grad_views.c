@@ -11,6 +11,7 @@
  *   - unfold and as_strided may show one element several times (overlapping windows): the
  *     contributions are added up. */
 #include "autograd_impl.h"
+#include "trace_impl.h"
 
 /* ---- shared pieces --------------------------------------------------------------------------- */
 
@@ -134,12 +135,14 @@ ct_tensor *ct_permute(const ct_tensor *t, ct_dims dims) {
     CT__AG_BEGIN(ct__permute(t, dims), t);
     permute_ctx *c = record_permutation(&permute_node, out, t);
     for (int i = 0; c && i < c->ndim; i++) c->perm[i] = wrap_dim(dims.d[i], c->ndim);
+    CT__TRACE_ATTRS(out, (ct_trace_dims){dims});
     return ct__ag_result(out);
 }
 
 ct_tensor *ct_transpose(const ct_tensor *t, int dim0, int dim1) {
     CT__AG_BEGIN(ct__transpose(t, dim0, dim1), t);
     swap_dims(record_permutation(&transpose_node, out, t), dim0, dim1);
+    CT__TRACE_ATTRS(out, ((ct_trace_slice){wrap_dim(dim0, t->ndim), wrap_dim(dim1, t->ndim), 0, 0}));
     return ct__ag_result(out);
 }
 
@@ -222,6 +225,7 @@ ct_tensor *ct_slice(const ct_tensor *t, int dim, int64_t start, int64_t end, int
     CT__AG_BEGIN(ct__slice(t, dim, start, end, step), t);
     ct_node *n = CT__AG_RECORD(&slice_node, sizeof(slice_ctx));
     if (n) *(slice_ctx *)n->ctx = (slice_ctx){dim, start, end, step};
+    CT__TRACE_ATTRS(out, ((ct_trace_slice){wrap_dim(dim, t->ndim), start, end, step}));
     return ct__ag_result(out);
 }
 
@@ -232,6 +236,8 @@ ct_tensor *ct_narrow(const ct_tensor *t, int dim, int64_t start, int64_t length)
         if (start < 0) start += t->shape[wrap_dim(dim, t->ndim)];
         *(slice_ctx *)n->ctx = (slice_ctx){dim, start, start + length, 1};
     }
+    if (start < 0) start += t->shape[wrap_dim(dim, t->ndim)];
+    CT__TRACE_ATTRS(out, ((ct_trace_slice){wrap_dim(dim, t->ndim), start, start + length, 1}));
     return ct__ag_result(out);
 }
 
@@ -250,6 +256,7 @@ ct_tensor *ct_select(const ct_tensor *t, int dim, int64_t index) {
     CT__AG_BEGIN(ct__select(t, dim, index), t);
     ct_node *n = CT__AG_RECORD(&select_node, sizeof(select_ctx));
     if (n) *(select_ctx *)n->ctx = (select_ctx){dim, index};
+    CT__TRACE_ATTRS(out, ((ct_trace_slice){wrap_dim(dim, t->ndim), index, -1, 0}));
     return ct__ag_result(out);
 }
 

@@ -1,6 +1,7 @@
 /* Graph nodes: recording an op's node, saving tensors for backward, leaves' accumulators, the
  * per-tensor autograd metadata, and freeing graphs of any depth without deep recursion. */
 #include "autograd_impl.h"
+#include "trace_impl.h"
 
 #include <stdalign.h>
 #include <stdlib.h>
@@ -114,7 +115,9 @@ ct_node *ct__record(const ct_node_ops *ops, ct_tensor *out, int n_inputs, const 
 
 ct_node *ct__record_over(const ct_node_ops *ops, ct_tensor *out, int n_inputs, const ct_tensor *const *inputs,
                          size_t ctx_size) {
-    if (!out || !ct_dtype_is_floating(out->dtype)) return NULL;
+    if (!out) return NULL;
+    if (ct__tracer) ct__trace_node(ops->forward_name, out, n_inputs, inputs);
+    if (!ct_dtype_is_floating(out->dtype)) return NULL;
     ct_node *n = node_new(ops, n_inputs, ctx_size);
     if (!n) return NULL;
     for (int i = 0; i < n_inputs; i++) {

@@ -23,7 +23,7 @@ typedef struct fashion_args {
 } fashion_args;
 
 /* "cpu", "cuda" (= cuda:0) or "cuda:N"; false for anything else. */
-static bool fashion_device(const char *s, ct_device *d) {
+static inline bool fashion_device(const char *s, ct_device *d) {
     char *end;
     if (!strcmp(s, "cpu")) return *d = CT_CPU, true;
     if (!strcmp(s, "cuda")) return *d = CT_CUDA(0), true;
@@ -33,7 +33,7 @@ static bool fashion_device(const char *s, ct_device *d) {
     return *d = CT_CUDA(i), true;
 }
 
-static double fashion_now(void) {
+static inline double fashion_now(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
@@ -41,7 +41,7 @@ static double fashion_now(void) {
 
 /* --epochs N --batch-size B --lr X --data DIR --out FILE --device cpu|cuda[:N] override the
  * defaults in *a. */
-static bool fashion_parse(int argc, char **argv, fashion_args *a) {
+static inline bool fashion_parse(int argc, char **argv, fashion_args *a) {
     for (int i = 1; i < argc; i++) {
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!v) break;
@@ -61,14 +61,14 @@ static bool fashion_parse(int argc, char **argv, fashion_args *a) {
 
 /* Images normalized with the training set's mean and std (0.2860, 0.3530), as the usual
  * torchvision recipe does. */
-static ct_tensor *fashion_prepare(ct_tensor *images, bool flatten) {
+static inline ct_tensor *fashion_prepare(ct_tensor *images, bool flatten) {
     ct_tensor *x = ct_div_scalar(ct_sub_scalar(images, 0.2860), 0.3530);
     return flatten ? ct_flatten(x, 1) : x;
 }
 
 /* A shuffling loader over (x, y) (torch's TensorDataset: sample i is row i of each, as views)
  * with two worker threads that prefetch the next batches. */
-static ct_dataloader *fashion_loader(ct_tensor *x, ct_tensor *y, int64_t batch_size, bool pin_memory) {
+static inline ct_dataloader *fashion_loader(ct_tensor *x, ct_tensor *y, int64_t batch_size, bool pin_memory) {
     ct_dataset *ds = ct_tensor_dataset(x, y);
     ct_dataloader *loader = ds ? ct_dataloader_new(ds, .batch_size = batch_size, .shuffle = true, .num_workers = 2,
                                                    .persistent_workers = true, .pin_memory = pin_memory)
@@ -78,7 +78,7 @@ static ct_dataloader *fashion_loader(ct_tensor *x, ct_tensor *y, int64_t batch_s
 }
 
 /* The data stays on the host; each batch moves to the model's device (a no-op on the CPU). */
-static double fashion_accuracy(ct_module *net, ct_tensor *x, ct_tensor *y, ct_device device) {
+static inline double fashion_accuracy(ct_module *net, ct_tensor *x, ct_tensor *y, ct_device device) {
     int64_t n = ct_size(x, 0), correct = 0;
     ct_module_eval(net);
     for (int64_t start = 0; start < n; start += 1000) CT_SCOPE CT_NO_GRAD {
@@ -90,7 +90,7 @@ static double fashion_accuracy(ct_module *net, ct_tensor *x, ct_tensor *y, ct_de
     return (double)correct / (double)n;
 }
 
-static int fashion_train(ct_module *net, const fashion_args *a) {
+static inline int fashion_train(ct_module *net, const fashion_args *a) {
     ct_tensor *train_images, *train_labels, *test_images, *test_labels;
     if (!ct_mnist_load(a->data, CT_SPLIT_TRAIN, &train_images, &train_labels) ||
         !ct_mnist_load(a->data, CT_SPLIT_TEST, &test_images, &test_labels)) {

@@ -19,6 +19,7 @@
  * first). The module's layout is sequence-first; batch_first and unbatched inputs are viewed into
  * it on the way in and back on the way out. */
 #include "module_impl.h"
+#include "../autograd/trace_impl.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -310,4 +311,16 @@ ct_module *ct_lstm_opt(int64_t input_size, int64_t hidden_size, ct_rnn_opts opts
 }
 ct_module *ct_gru_opt(int64_t input_size, int64_t hidden_size, ct_rnn_opts opts) {
     return rnn_new(&gru_vtable, MODE_GRU, input_size, hidden_size, opts);
+}
+
+/* The exporter records these modules as one op (ONNX RNN/LSTM/GRU nodes); their config. */
+bool ct__rnn_trace_attrs(const ct_module *m, ct_trace_rnn *out) {
+    if (!m || (m->vtable != &rnn_vtable && m->vtable != &lstm_vtable && m->vtable != &gru_vtable)) return false;
+    const rnn_state *s = m->state;
+    static const ct_trace_rnn_mode modes[] = {[MODE_RNN_TANH] = CT_TRACE_RNN_TANH, [MODE_RNN_RELU] = CT_TRACE_RNN_RELU,
+                                              [MODE_LSTM] = CT_TRACE_LSTM, [MODE_GRU] = CT_TRACE_GRU};
+    *out = (ct_trace_rnn){.mode = modes[s->mode], .input_size = s->input_size, .hidden_size = s->hidden_size,
+                          .num_layers = s->num_layers, .bias = s->bias, .batch_first = s->batch_first,
+                          .bidirectional = s->bidirectional};
+    return true;
 }

@@ -27,3 +27,10 @@ if [ -n "$missing" ]; then
     # shellcheck disable=SC2086
     $sudo apt-get install -y -qq --no-install-recommends $missing
 fi
+
+# onnxruntime for validating ONNX exports (scripts/onnx_run.js), from npm into the git-ignored
+# .deps/node; --onnxruntime-node-install=skip keeps its install script from fetching CUDA files.
+if command -v npm >/dev/null 2>&1 && [ ! -d .deps/node/node_modules/onnxruntime-node ]; then
+    mkdir -p .deps/node
+    (cd .deps/node && npm install --no-audit --no-fund onnxruntime-node --onnxruntime-node-install=skip)
+fi

@@ -11,5 +11,6 @@
 #include "ctorch/nn.h"
 #include "ctorch/data.h"
 #include "ctorch/optim.h"
+#include "ctorch/export.h"
 
 #endif /* CTORCH_H */
