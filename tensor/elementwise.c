@@ -533,8 +533,21 @@ bool ct_allclose(const ct_tensor *a, const ct_tensor *b, double rtol, double ato
 
 /* ---- where and masked_fill ------------------------------------------------------------------------- */
 
+/* PyTorch lets a 0-d CPU tensor (a scalar, e.g. a mask computed from ct_scalar values in a backward
+ * formula) meet device tensors; these ops read every operand on the device, so such a scalar is
+ * copied there first (one element). Anything else is left for the same-device check to report. */
+static const ct_tensor *scalar_onto(const ct_tensor *t, int n, const ct_tensor *const *others) {
+    if (!t || !ct__is_cpu(t) || t->ndim != 0) return t;
+    for (int i = 0; i < n; i++)
+        if (others[i] && !ct__is_cpu(others[i])) return ct__to(t, ct__device(others[i]));
+    return t;
+}
+
 ct_tensor *ct__where(const ct_tensor *cond, const ct_tensor *a, const ct_tensor *b) {
     if (!CT__CHECK("where", cond, a, b)) return NULL;
+    const ct_tensor *all[3] = {cond, a, b};
+    cond = scalar_onto(cond, 3, all), a = scalar_onto(a, 3, all), b = scalar_onto(b, 3, all);
+    if (!cond || !a || !b) return NULL;
     const ct_tensor *const ops[3] = {cond, a, b};
     ct_shape shape;
     if (!ct__check_same_device("where", 3, ops)) return NULL;
@@ -586,7 +599,7 @@ static bool check_mask(const char *name, const ct_tensor *t, const ct_tensor *ma
 }
 
 ct_tensor *ct__masked_fill_(ct_tensor *t, const ct_tensor *mask, double value) {
-    if (!CT__CHECK("masked_fill_", t, mask) || !check_mask("masked_fill_", t, mask)) return NULL;
+    if (!CT__CHECK("masked_fill_", t, mask) || !(mask = scalar_onto(mask, 1, (const ct_tensor *const[]){t})) || !check_mask("masked_fill_", t, mask)) return NULL;
     ct_shape shape;
     if (!ct__broadcast_shape("masked_fill_", 2, (const ct_tensor *const[]){t, mask}, &shape)) return NULL;
     if (!check_inplace_shape("masked_fill_", &shape, t) || !ct__check_writable("masked_fill_", t)) return NULL;
@@ -597,7 +610,7 @@ ct_tensor *ct__masked_fill_(ct_tensor *t, const ct_tensor *mask, double value) {
 }
 
 ct_tensor *ct__masked_fill(const ct_tensor *t, const ct_tensor *mask, double value) {
-    if (!CT__CHECK("masked_fill", t, mask) || !check_mask("masked_fill", t, mask)) return NULL;
+    if (!CT__CHECK("masked_fill", t, mask) || !(mask = scalar_onto(mask, 1, (const ct_tensor *const[]){t})) || !check_mask("masked_fill", t, mask)) return NULL;
     ct_shape shape;
     if (!ct__broadcast_shape("masked_fill", 2, (const ct_tensor *const[]){t, mask}, &shape)) return NULL;
     const ct_ew_kernels *k = kernels("masked_fill", t);

@@ -28,7 +28,7 @@ double tu_uniform(uint64_t *state, double lo, double hi);
 /* A tensor of `shape`, `dtype`, filled from tu_uniform(lo, hi) (integers rounded), laid out as
  * `layout`; the values in logical order are also written to want (numel doubles) if non-NULL. */
 ct_tensor *tu_random(uint64_t *state, ct_shape shape, ct_dtype dtype, tu_layout layout, double lo, double hi);
-/* All elements of t as doubles in logical order (scope-owned buffer). */
+/* t's values as f64 in row-major order, owned by the innermost scope (do not free). */
 double *tu_values(const ct_tensor *t);
 /* Asserts t has `shape` and its values match want within atol + rtol * |want| (NaNs must match). */
 void tu_assert_values(const ct_tensor *t, ct_shape shape, const double *want, double rtol, double atol);

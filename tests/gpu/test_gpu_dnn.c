@@ -32,7 +32,6 @@ static void assert_same(const ct_tensor *want, const ct_tensor *got, double rtol
     assert_true(ct_device_equal(ct_device_of(got), CT_CUDA(0)));
     double *w = tu_values(want);
     tu_assert_values(ct_to(got, CT_CPU), ct_shape_of(want), w, rtol, atol);
-    free(w);
 }
 
 typedef ct_tensor *(*op_fn)(ct_tensor *const *in, const void *ctx);

@@ -60,23 +60,25 @@ static void compare(make_fn make, ct_dtype dtype, double rtol, double atol) {
     }
 }
 
+/* f32 within 1e-5 relative (the suite's standard): the device contracts a * b + c into FMAs where
+ * the CPU loop rounds the product first, and four steps compound those last-bit differences. */
 static void sgd_f32(void **state) {
     (void)state;
-    compare(sgd_momentum, CT_F32, 1e-6, 1e-7);
-    compare(sgd_nesterov, CT_F32, 1e-6, 1e-7);
-    compare(sgd_plain_maximize, CT_F32, 1e-6, 1e-7);
+    compare(sgd_momentum, CT_F32, 1e-5, 1e-6);
+    compare(sgd_nesterov, CT_F32, 1e-5, 1e-6);
+    compare(sgd_plain_maximize, CT_F32, 1e-5, 1e-6);
 }
 
 static void adam_f32(void **state) {
     (void)state;
-    compare(adam, CT_F32, 1e-6, 1e-7);
-    compare(adamw, CT_F32, 1e-6, 1e-7);
+    compare(adam, CT_F32, 1e-5, 1e-6);
+    compare(adamw, CT_F32, 1e-5, 1e-6);
 }
 
 static void amsgrad_f32(void **state) {
     (void)state;
-    compare(adam_amsgrad, CT_F32, 1e-6, 1e-7);
-    compare(adamw_amsgrad, CT_F32, 1e-6, 1e-7);
+    compare(adam_amsgrad, CT_F32, 1e-5, 1e-6);
+    compare(adamw_amsgrad, CT_F32, 1e-5, 1e-6);
 }
 
 static void f64_and_16_bit(void **state) {
