@@ -295,9 +295,9 @@ extern "C" cudaError_t ct__cuda_layer_norm_backward(ct__cuda_float ft, int64_t M
     cudaStream_t st = ct__cuda_stream(device);
     if (M == 0) { /* empty sums */
         size_t bytes = (size_t)K * acc_size(ft);
-        if (dw && cudaMemsetAsync(dw, 0, bytes, st) != cudaSuccess) return cudaGetLastError();
-        if (db && cudaMemsetAsync(db, 0, bytes, st) != cudaSuccess) return cudaGetLastError();
-        return cudaSuccess;
+        cudaError_t e = dw ? cudaMemsetAsync(dw, 0, bytes, st) : cudaSuccess;
+        if (e == cudaSuccess && db) e = cudaMemsetAsync(db, 0, bytes, st);
+        return e;
     }
     int wpr = warps_per_row(K);
     unsigned blocks = row_blocks(M, wpr, device);
