@@ -1,7 +1,8 @@
-/* cuBLAS matrix products, cuDNN convolutions, the CUDA pooling and normalization kernels against
- * the CPU: every op runs on random non-contiguous inputs on both devices, and the outputs and the
- * gradients of every input (from one backward of sum(out * r), r random) must agree. f32 within 1e-5
- * relative (TF32 off for both cuBLAS and cuDNN), TF32 and 16-bit floats within their precision. */
+/* cuBLAS matrix products (and cuBLASLt's bias epilogue), cuDNN convolutions, the CUDA pooling and
+ * normalization kernels against the CPU: every op runs on random non-contiguous inputs on both
+ * devices, and the outputs and the gradients of every input (from one backward of sum(out * r),
+ * r random) must agree. f32 within 1e-5 relative (TF32 off for both cuBLAS and cuDNN), TF32 and
+ * 16-bit floats within their precision. */
 #include "../common/testutil.h"
 
 #include <stdlib.h>
@@ -147,6 +148,58 @@ static void integer_products_are_rejected(void **state) {
     ct_tensor *b = ct_ones(CT_SHAPE(2, 2, 2), .dtype = CT_I32, .device = CT_CUDA(0));
     assert_null(ct_bmm(b, b));
     tu_assert_error(CT_ERR_DTYPE, "\"bmm_cuda\" not implemented for 'Int'");
+}
+
+/* ---- GEMM with a bias epilogue (cuBLASLt): addmm with beta 1 and a bias row, nn.Linear ---- */
+
+typedef struct bias_case {
+    double alpha;
+    bool contiguous_a, expand_bias; /* the CUDA operands are otherwise stored transposed (on_gpu) */
+} bias_case;
+
+static ct_tensor *op_addmm_bias(ct_tensor *const *in, const void *ctx) {
+    const bias_case *c = ctx;
+    ct_tensor *a = c->contiguous_a ? ct_contiguous(in[1]) : in[1];
+    ct_tensor *bias = c->expand_bias ? ct_expand(in[0], CT_SHAPE(ct_shape_of(a).d[0], ct_shape_of(in[2]).d[1])) : in[0];
+    return ct_addmm(bias, a, in[2], .alpha = c->alpha);
+}
+
+static void check_bias_product(const bias_case *c, ct_shape bias, int64_t m, int64_t k, int64_t n, ct_dtype dt,
+                               double tol) {
+    check_op(op_addmm_bias, c, 3, (ct_tensor *[]){leaf(bias, dt), leaf(CT_SHAPE(m, k), dt), leaf(CT_SHAPE(k, n), dt)},
+             tol, tol);
+}
+
+static void bias_epilogue_matches_cpu(void **state) {
+    (void)state;
+    const bias_case plain = {1, false, false}, scaled = {2, false, false}, rowmajor = {1, true, false},
+                    expanded = {-0.5, true, true};
+    check_bias_product(&plain, CT_SHAPE(29), 33, 17, 29, CT_F32, 1e-5);
+    check_bias_product(&scaled, CT_SHAPE(29), 33, 17, 29, CT_F32, 1e-5);
+    check_bias_product(&rowmajor, CT_SHAPE(1, 29), 33, 17, 29, CT_F32, 1e-5);
+    check_bias_product(&expanded, CT_SHAPE(29), 33, 17, 29, CT_F32, 1e-5);
+    check_bias_product(&plain, CT_SHAPE(32), 64, 48, 32, CT_F32, 1e-5); /* 16-byte aligned rows */
+    check_bias_product(&rowmajor, CT_SHAPE(32), 64, 48, 32, CT_F32, 1e-5);
+    /* bf16 in, f32 accumulation, one rounding of values up to ~|k| / 4: loose */
+    check_bias_product(&plain, CT_SHAPE(32), 64, 48, 32, CT_BF16, 5e-2);
+    check_bias_product(&rowmajor, CT_SHAPE(32), 64, 48, 32, CT_F16, 1e-2);
+    /* f64 has no epilogue path (plain cuBLAS): still addmm's result */
+    check_bias_product(&plain, CT_SHAPE(29), 33, 17, 29, CT_F64, 1e-12);
+}
+
+/* nn.Linear on (B, T, in) input: on CUDA the rows fold into one addmm with the bias epilogue. */
+static void linear_module_matches_cpu(void **state) {
+    (void)state;
+    ct_module *mc = ct_linear(24, 40), *mg = ct_linear(24, 40, .device = CT_CUDA(0));
+    const char *names[] = {"weight", "bias"};
+    ct_tensor *pc[2], *pg[2];
+    for (int i = 0; i < 2; i++) {
+        pc[i] = ct_module_parameter(mc, names[i]), pg[i] = ct_module_parameter(mg, names[i]);
+        CT_NO_GRAD assert_non_null(ct_copy_(pg[i], pc[i]));
+    }
+    ct_tensor *x = leaf(CT_SHAPE(3, 5, 24), CT_F32), *xg = on_gpu(x);
+    compare_with_grads(ct_forward(mc, x), ct_forward(mg, xg), 1, &x, &xg, 1e-5, 1e-5, 1e-5);
+    for (int i = 0; i < 2; i++) assert_same(ct_grad(pc[i]), ct_grad(pg[i]), 1e-5, 1e-5);
 }
 
 /* ---- convolutions ---- */
@@ -389,6 +442,8 @@ int main(void) {
         cmocka_unit_test_setup(tf32_switch, setup),
         cmocka_unit_test_setup(half_precision_products, setup),
         cmocka_unit_test_setup(integer_products_are_rejected, setup),
+        cmocka_unit_test_setup(bias_epilogue_matches_cpu, setup),
+        cmocka_unit_test_setup(linear_module_matches_cpu, setup),
         cmocka_unit_test_setup(convolutions_match_cpu, setup),
         cmocka_unit_test_setup(convolution_tf32_and_half, setup),
         cmocka_unit_test_setup(pooling_matches_cpu, setup),
