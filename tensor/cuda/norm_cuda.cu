@@ -69,7 +69,7 @@ static __device__ __forceinline__ void store(__nv_bfloat16 *p, int64_t i, float 
     default: {                                                                                     \
         typedef float T;                                                                           \
         typedef float A;                                                                           \
-        __VA_ARGS__;                                                                           \
+        __VA_ARGS__;                                                                               \
         break;                                                                                     \
     }                                                                                              \
     }
@@ -387,7 +387,8 @@ __global__ void batch_norm_finalize(int64_t C, int64_t M, int64_t P, bool traini
 
 /* y = x scale[c] + shift[c]. */
 template <typename T, typename A>
-__global__ void batch_norm_apply(int64_t total, int64_t C, int64_t S, const T *x, const A *scale, const A *shift, T *y) {
+__global__ void batch_norm_apply(int64_t total, int64_t C, int64_t S, const T *x, const A *scale, const A *shift,
+                                 T *y) {
     for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < total; i += (int64_t)gridDim.x * blockDim.x) {
         int64_t c = i / S % C;
         store(y, i, load(x, i) * scale[c] + shift[c]);

@@ -160,7 +160,8 @@ typedef struct bias_case {
 static ct_tensor *op_addmm_bias(ct_tensor *const *in, const void *ctx) {
     const bias_case *c = ctx;
     ct_tensor *a = c->contiguous_a ? ct_contiguous(in[1]) : in[1];
-    ct_tensor *bias = c->expand_bias ? ct_expand(in[0], CT_SHAPE(ct_shape_of(a).d[0], ct_shape_of(in[2]).d[1])) : in[0];
+    int64_t m = ct_shape_of(a).d[0], n = ct_shape_of(in[2]).d[1];
+    ct_tensor *bias = c->expand_bias ? ct_expand(in[0], CT_SHAPE(m, n)) : in[0];
     return ct_addmm(bias, a, in[2], .alpha = c->alpha);
 }
 
