@@ -11,10 +11,20 @@ typedef struct linear_state {
     ct_tensor *weight, *bias; /* registered members (the module holds the references) */
 } linear_state;
 
-/* y = x W^T + b: one GEMM with the bias as its addend for a matrix input (PyTorch's addmm path). */
+/* y = x W^T + b: one GEMM with the bias as its addend for a matrix input (PyTorch's addmm path).
+ * On CUDA an (..., in_features) input also folds into rows [*, in_features] for addmm, whose bias
+ * rides cuBLASLt's epilogue (one kernel instead of a GEMM and a broadcast add). */
 static ct_tensor *linear_forward(ct_module *m, ct_tensor *x) {
     linear_state *s = m->state;
     if (x && ct_ndim(x) == 2 && s->bias) return ct_addmm(s->bias, x, ct_t(s->weight));
+    int nd = x ? ct_ndim(x) : 0;
+    if (nd > 2 && s->bias && s->in_features > 0 && ct_device_of(x).type == CT_DEVICE_CUDA &&
+        ct_shape_of(x).d[nd - 1] == s->in_features) {
+        ct_shape shape = ct_shape_of(x);
+        ct_tensor *rows = ct_reshape(x, CT_SHAPE(ct_numel(x) / s->in_features, s->in_features));
+        shape.d[nd - 1] = s->out_features;
+        return ct_reshape(ct_addmm(s->bias, rows, ct_t(s->weight)), shape);
+    }
     ct_tensor *y = ct_matmul(x, ct_t(s->weight));
     return s->bias ? ct_add(y, s->bias) : y;
 }

@@ -134,6 +134,22 @@ static bool check_expandable(const char *op, const ct_tensor *input, const int64
     return true;
 }
 
+/* Whether the device's fused bias GEMM can compute out = input + alpha * (a @ b): a single product
+ * (addmm, linear) with beta 1 whose input is a row of n contiguous values broadcast over the m
+ * rows ([n], [1, n], or [m, n] with row stride 0) in the product's dtype. As PyTorch's cuBLASLt
+ * path, only for sizes above 1 and below 65535 * 32 (cuBLASLt's bias epilogue limits). */
+static bool bias_epilogue_fits(const ct_matmul_kernels *kernels, const ct_gemm_args *g, const ct_tensor *input,
+                               const ct_tensor *c) {
+    const int64_t lim = 65535 * 32;
+    if (!kernels->gemm_bias || g->beta != 1 || g->batch_ndim != 0 || input->dtype != g->dtype ||
+        c->dtype != g->dtype)
+        return false;
+    if (g->m <= 1 || g->n <= 1 || g->k <= 1 || g->m >= lim || g->n >= lim || g->k >= lim) return false;
+    int nd = input->ndim;
+    bool row = nd == 1 || (nd == 2 && (input->shape[0] == 1 || input->stride[0] == 0));
+    return row && input->shape[nd - 1] == g->n && input->stride[nd - 1] == 1;
+}
+
 /* out = beta * input + alpha * (a @ b) for validated a (..., m, k), b (..., k, n) of one dtype with
  * broadcastable batch dims; input (may be NULL) broadcasts to the result and is not read when
  * beta == 0. The result is contiguous and owned by the caller's scope. */
@@ -174,11 +190,6 @@ static ct_tensor *gemm_op(const char *op, const ct_tensor *a, const ct_tensor *b
         tb = gemm_operand(b, cdt, &g.transb, &g.ldb);
     }
     if (!ta || !tb || !c) goto done;
-    if (input && beta != 0) {
-        if (!ct__copy_into(op, c, input)) goto done;
-    } else {
-        g.beta = 0;
-    }
     g.a = ct__data(ta), g.b = ct__data(tb), g.c = ct__data(c), g.ldc = n > 1 ? n : 1;
     for (int d = 0; d < nbatch; d++) {
         g.batch_shape[d] = shape.d[d];
@@ -186,7 +197,17 @@ static ct_tensor *gemm_op(const char *op, const ct_tensor *a, const ct_tensor *b
         g.stride_b[d] = batch_stride(tb, nbatch, d);
         g.stride_c[d] = c->stride[d];
     }
-    ok = kernels->gemm(&g) && (c == out || ct__copy_into(op, out, c));
+    bool fused = false;
+    if (input && beta != 0 && bias_epilogue_fits(kernels, &g, input, c)) {
+        g.beta = 0;
+        if (!kernels->gemm_bias(&g, ct__data(input), &fused)) goto done;
+    }
+    if (!fused) { /* C = input (broadcast), then C = beta C + alpha A B */
+        g.beta = input && beta != 0 ? beta : 0;
+        if (g.beta != 0 && !ct__copy_into(op, c, input)) goto done;
+        if (!kernels->gemm(&g)) goto done;
+    }
+    ok = c == out || ct__copy_into(op, out, c);
 done:
     ct_scope_end();
     return ok ? out : NULL;

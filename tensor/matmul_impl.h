@@ -28,6 +28,11 @@ typedef struct ct_gemm_args {
 
 typedef struct ct_matmul_kernels {
     bool (*gemm)(const ct_gemm_args *args); /* false with a ct error */
+    /* Optional (NULL: none). C = alpha * op(A) @ op(B) + bias[j] on every row, in one call, for a
+     * single product (batch_ndim 0, beta 0): bias holds n contiguous values of args->dtype. Sets
+     * *fused to false, with no error, when the library has no kernel for the case (the caller
+     * then adds the bias itself); false with a ct error on failure. */
+    bool (*gemm_bias)(const ct_gemm_args *args, const void *bias, bool *fused);
 } ct_matmul_kernels;
 
 extern const ct_matmul_kernels ct__matmul_cpu_kernels;

@@ -1,6 +1,7 @@
-/* Normalization kernels (CPU), shared by tensor/norm.c and tensor/cpu/norm_cpu.c.
+/* Normalization internals: the per-device kernel table norm.c dispatches to, and the CPU kernels
+ * (tensor/cpu/norm_cpu.c) that its CPU entries run.
  *
- * Layouts: every kernel reads and writes contiguous buffers of one compute dtype, CT_F32 or CT_F64
+ * CPU layouts: every kernel reads and writes contiguous buffers of one compute dtype, CT_F32 or CT_F64
  * (norm.c converts other floating dtypes to f32 and back). Statistics, per-channel factors and the
  * weight/bias of batch norm are doubles; layer norm's weight and bias are in the compute dtype.
  *
@@ -42,5 +43,37 @@ void ct__cpu_layer_norm(ct_dtype dt, const void *x, void *y, int64_t M, int64_t 
 void ct__cpu_layer_norm_backward(ct_dtype dt, const void *dy, const void *x, int64_t M, int64_t K,
                                  const double *mean, const double *rstd, const void *w, void *dx, double *dw,
                                  double *db, double *work);
+
+/* The per-device kernels of batch norm and layer norm. norm.c validates (shapes, dtypes, devices,
+ * the sizes of weight, bias and the running statistics) and calls these with the sizes it
+ * derived; they allocate their results in the current scope (norm.c keeps them) and return false
+ * with a ct error. Any input may be non-contiguous and of any floating dtype.
+ *
+ *  - batch_norm: x viewed as [N, C, S]; y in x's dtype, mean and rstd of C values (the batch's in
+ *    training, the running ones in eval, NaN for an empty batch in training); in training with
+ *    N*S > 0 the running statistics, when given, are updated in place as norm.c describes.
+ *  - batch_norm_backward: dx (when want_x; any floating dtype, x's shape), dw = sum dy xhat and
+ *    db = sum dy (C values each, any floating dtype: the engine casts).
+ *  - layer_norm: x viewed as [M, K]; y in x's dtype, mean and rstd of M values.
+ *  - layer_norm_backward: dx (when want_x), dw and db (when wanted) as K flat values.
+ * The statistics' dtype is the device's choice (CPU: f64; CUDA: f32, f64 for f64 input); the
+ * backward functions receive what the forward returned. */
+typedef struct ct_norm_kernels {
+    bool (*batch_norm)(const ct_tensor *x, int64_t N, int64_t C, int64_t S, ct_tensor *running_mean,
+                       ct_tensor *running_var, const ct_tensor *weight, const ct_tensor *bias, bool training,
+                       double momentum, double eps, ct_tensor **y, ct_tensor **mean, ct_tensor **rstd);
+    bool (*batch_norm_backward)(const ct_tensor *grad, const ct_tensor *x, int64_t N, int64_t C, int64_t S,
+                                const ct_tensor *mean, const ct_tensor *rstd, const ct_tensor *weight, bool training,
+                                bool want_x, ct_tensor **dx, ct_tensor **dw, ct_tensor **db);
+    bool (*layer_norm)(const ct_tensor *x, int64_t M, int64_t K, const ct_tensor *weight, const ct_tensor *bias,
+                       double eps, ct_tensor **y, ct_tensor **mean, ct_tensor **rstd);
+    bool (*layer_norm_backward)(const ct_tensor *grad, const ct_tensor *x, int64_t M, int64_t K,
+                                const ct_tensor *mean, const ct_tensor *rstd, const ct_tensor *weight, bool want_x,
+                                bool want_w, bool want_b, ct_tensor **dx, ct_tensor **dw, ct_tensor **db);
+} ct_norm_kernels;
+
+#ifdef CT_HAVE_CUDA
+extern const ct_norm_kernels ct__norm_cuda_kernels;
+#endif
 
 #endif /* CTORCH_NORM_IMPL_H */

@@ -12,10 +12,16 @@
  *
  * Precision: f32 computes in CUBLAS_COMPUTE_32F, or CUBLAS_COMPUTE_32F_FAST_TF32 when the float32
  * matmul precision allows TF32 (ct_set_allow_tf32); f16/bf16 inputs accumulate in f32 as PyTorch's
- * cuBLAS path does; f64 in f64. */
+ * cuBLAS path does; f64 in f64.
+ *
+ * Bias epilogue: a single f32/f16/bf16 product plus a bias row (addmm with beta 1, linear) runs
+ * as one cublasLtMatmul with CUBLASLT_EPILOGUE_BIAS, the same transposed problem (the bias is
+ * per row of the column-major Cᵀ, which is what the epilogue broadcasts), instead of a broadcast
+ * copy of the bias into C followed by a GEMM with beta = 1. */
 #include "../matmul_impl.h"
 #include "cuda_impl.h"
 
+#include <cublasLt.h>
 #include <cublas_v2.h>
 #include <pthread.h>
 
@@ -29,8 +35,9 @@
 typedef struct blas_slot {
     pthread_mutex_t lock; /* serialises set-stream + call on the shared handle */
     cublasHandle_t handle;
+    cublasLtHandle_t lt;  /* created on the first fused call; shares the workspace (same stream) */
     void *workspace;
-    bool ready;
+    bool ready, lt_ready;
 } blas_slot;
 
 static blas_slot slots[MAX_DEVICES];
@@ -198,4 +205,94 @@ static bool cuda_gemm(const ct_gemm_args *g) {
     return ok;
 }
 
-const ct_matmul_kernels ct__matmul_cuda_kernels = {.gemm = cuda_gemm};
+/* ---- the cuBLASLt GEMM with a bias epilogue ------------------------------------------------------- */
+
+/* The largest power of two (up to 256) dividing the address: cuBLASLt's heuristics assume
+ * 256-byte aligned matrices unless told otherwise, and a view's data may start anywhere. */
+static uint32_t alignment_of(const void *p) {
+    uint32_t a = 256;
+    while (a > 1 && (uintptr_t)p % a) a /= 2;
+    return a;
+}
+
+/* Descriptors of one fused call, destroyed together. */
+typedef struct lt_call {
+    cublasLtMatmulDesc_t desc;
+    cublasLtMatrixLayout_t a, b, c;
+    cublasLtMatmulPreference_t pref;
+} lt_call;
+
+static void lt_call_destroy(lt_call *l) {
+    if (l->pref) cublasLtMatmulPreferenceDestroy(l->pref);
+    if (l->c) cublasLtMatrixLayoutDestroy(l->c);
+    if (l->b) cublasLtMatrixLayoutDestroy(l->b);
+    if (l->a) cublasLtMatrixLayoutDestroy(l->a);
+    if (l->desc) cublasLtMatmulDescDestroy(l->desc);
+}
+
+/* Sets up the column-major problem Cᵀ (n x m) = op(B)ᵀ @ op(A)ᵀ + bias[row] (see the top). */
+static cublasStatus_t lt_setup(lt_call *l, const ct_gemm_args *g, gemm_types t, const void *bias) {
+    cublasOperation_t opb = g->transb ? CUBLAS_OP_T : CUBLAS_OP_N, opa = g->transa ? CUBLAS_OP_T : CUBLAS_OP_N;
+    cublasLtEpilogue_t epilogue = CUBLASLT_EPILOGUE_BIAS;
+    uint64_t workspace = WORKSPACE_BYTES;
+    uint32_t align_a = alignment_of(g->b), align_b = alignment_of(g->a), align_c = alignment_of(g->c);
+    cublasStatus_t st;
+#define LT_TRY(call)                                                                               \
+    if ((st = (call)) != CUBLAS_STATUS_SUCCESS) return st
+    LT_TRY(cublasLtMatmulDescCreate(&l->desc, t.compute, CUDA_R_32F));
+    LT_TRY(cublasLtMatmulDescSetAttribute(l->desc, CUBLASLT_MATMUL_DESC_TRANSA, &opb, sizeof opb));
+    LT_TRY(cublasLtMatmulDescSetAttribute(l->desc, CUBLASLT_MATMUL_DESC_TRANSB, &opa, sizeof opa));
+    LT_TRY(cublasLtMatmulDescSetAttribute(l->desc, CUBLASLT_MATMUL_DESC_EPILOGUE, &epilogue, sizeof epilogue));
+    LT_TRY(cublasLtMatmulDescSetAttribute(l->desc, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &bias, sizeof bias));
+    /* the stored matrices, column-major: B is n x k (k x n when transposed), A is k x m (m x k) */
+    LT_TRY(cublasLtMatrixLayoutCreate(&l->a, t.data, (uint64_t)(g->transb ? g->k : g->n),
+                                      (uint64_t)(g->transb ? g->n : g->k), g->ldb));
+    LT_TRY(cublasLtMatrixLayoutCreate(&l->b, t.data, (uint64_t)(g->transa ? g->m : g->k),
+                                      (uint64_t)(g->transa ? g->k : g->m), g->lda));
+    LT_TRY(cublasLtMatrixLayoutCreate(&l->c, t.data, (uint64_t)g->n, (uint64_t)g->m, g->ldc));
+    LT_TRY(cublasLtMatmulPreferenceCreate(&l->pref));
+    LT_TRY(cublasLtMatmulPreferenceSetAttribute(l->pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &workspace,
+                                                sizeof workspace));
+    LT_TRY(cublasLtMatmulPreferenceSetAttribute(l->pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES, &align_a,
+                                                sizeof align_a));
+    LT_TRY(cublasLtMatmulPreferenceSetAttribute(l->pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES, &align_b,
+                                                sizeof align_b));
+    LT_TRY(cublasLtMatmulPreferenceSetAttribute(l->pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES, &align_c,
+                                                sizeof align_c));
+    LT_TRY(cublasLtMatmulPreferenceSetAttribute(l->pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES, &align_c,
+                                                sizeof align_c));
+#undef LT_TRY
+    return CUBLAS_STATUS_SUCCESS;
+}
+
+static bool cuda_gemm_bias(const ct_gemm_args *g, const void *bias, bool *fused) {
+    *fused = false;
+    if (g->dtype == CT_F64 || g->batch_ndim != 0 || g->beta != 0) return true; /* f32-scaled types only */
+    gemm_types t = types_of(g->dtype);
+    if (!blas_acquire(g->device)) return false;
+    blas_slot *s = &slots[g->device];
+    bool ok = true;
+    if (!s->lt_ready) {
+        ok = blas_ok("addmm", g->device, cublasLtCreate(&s->lt));
+        s->lt_ready = ok;
+    }
+    lt_call l = {0};
+    if (ok && !blas_ok("addmm", g->device, lt_setup(&l, g, t, bias))) ok = false;
+    cublasLtMatmulHeuristicResult_t heuristic;
+    int found = 0;
+    /* no algorithm for this case (a status or an empty answer) is not an error: the caller falls back */
+    if (ok && cublasLtMatmulAlgoGetHeuristic(s->lt, l.desc, l.a, l.b, l.c, l.c, l.pref, 1, &heuristic, &found) ==
+                  CUBLAS_STATUS_SUCCESS &&
+        found > 0) {
+        float alpha = (float)g->alpha, beta = 0;
+        ok = blas_ok("addmm", g->device,
+                     cublasLtMatmul(s->lt, l.desc, &alpha, g->b, l.a, g->a, l.b, &beta, g->c, l.c, g->c, l.c,
+                                    &heuristic.algo, s->workspace, WORKSPACE_BYTES, ct__cuda_stream(g->device)));
+        *fused = ok;
+    }
+    lt_call_destroy(&l);
+    blas_release(g->device);
+    return ok;
+}
+
+const ct_matmul_kernels ct__matmul_cuda_kernels = {.gemm = cuda_gemm, .gemm_bias = cuda_gemm_bias};

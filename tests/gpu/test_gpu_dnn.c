@@ -1,7 +1,8 @@
-/* cuBLAS matrix products, cuDNN convolutions and the CUDA pooling kernels against the CPU: every
- * op runs on random non-contiguous inputs on both devices, and the outputs and the gradients of
- * every input (from one backward of sum(out * r), r random) must agree. f32 within 1e-5
- * relative (TF32 off for both cuBLAS and cuDNN), TF32 and 16-bit floats within their precision. */
+/* cuBLAS matrix products (and cuBLASLt's bias epilogue), cuDNN convolutions, the CUDA pooling and
+ * normalization kernels against the CPU: every op runs on random non-contiguous inputs on both
+ * devices, and the outputs and the gradients of every input (from one backward of sum(out * r),
+ * r random) must agree. f32 within 1e-5 relative (TF32 off for both cuBLAS and cuDNN), TF32 and
+ * 16-bit floats within their precision. */
 #include "../common/testutil.h"
 
 #include <stdlib.h>
@@ -36,18 +37,30 @@ static void assert_same(const ct_tensor *want, const ct_tensor *got, double rtol
 
 typedef ct_tensor *(*op_fn)(ct_tensor *const *in, const void *ctx);
 
-/* Runs op on n CPU inputs and on their CUDA copies; compares the outputs, then the gradients of
- * the inputs that require grad. */
-static void check_op(op_fn op, const void *ctx, int n, ct_tensor *const *cpu, double rtol, double atol) {
-    ct_tensor *gpu[8];
-    for (int i = 0; i < n; i++) gpu[i] = cpu[i] ? on_gpu(cpu[i]) : NULL;
-    ct_tensor *yc = op(cpu, ctx), *yg = op(gpu, ctx);
+/* Compares an op's CPU output yc with its CUDA output yg, then backpropagates sum(y * r), r
+ * random, through both and compares the gradients of the n inputs (cpu[i] and its copy gpu[i])
+ * that require grad, within rtol and grad_atol. */
+static void compare_with_grads(ct_tensor *yc, ct_tensor *yg, int n, ct_tensor *const *cpu, ct_tensor *const *gpu,
+                               double rtol, double atol, double grad_atol) {
     assert_same(yc, yg, rtol, atol);
     ct_tensor *r = tu_random(&rng, ct_shape_of(yc), ct_dtype_of(yc), TU_CONTIGUOUS, -1, 1);
     assert_true(ct_backward(ct_sum(ct_mul(yc, r))));
     if (!ct_backward(ct_sum(ct_mul(yg, ct_to(r, CT_CUDA(0)))))) fail_msg("CUDA backward: %s", ct_last_error());
     for (int i = 0; i < n; i++)
-        if (cpu[i] && ct_requires_grad(cpu[i])) assert_same(ct_grad(cpu[i]), ct_grad(gpu[i]), rtol, atol);
+        if (cpu[i] && ct_requires_grad(cpu[i])) assert_same(ct_grad(cpu[i]), ct_grad(gpu[i]), rtol, grad_atol);
+}
+
+/* Runs op on n CPU inputs and on their CUDA copies; compares the outputs (rtol, atol), then the
+ * gradients of the inputs that require grad (rtol, grad_atol). */
+static void check_op_grad_tol(op_fn op, const void *ctx, int n, ct_tensor *const *cpu, double rtol, double atol,
+                              double grad_atol) {
+    ct_tensor *gpu[8];
+    for (int i = 0; i < n; i++) gpu[i] = cpu[i] ? on_gpu(cpu[i]) : NULL;
+    compare_with_grads(op(cpu, ctx), op(gpu, ctx), n, cpu, gpu, rtol, atol, grad_atol);
+}
+
+static void check_op(op_fn op, const void *ctx, int n, ct_tensor *const *cpu, double rtol, double atol) {
+    check_op_grad_tol(op, ctx, n, cpu, rtol, atol, atol);
 }
 
 /* Plain f32 everywhere unless a test turns TF32 on. */
@@ -134,6 +147,59 @@ static void integer_products_are_rejected(void **state) {
     ct_tensor *b = ct_ones(CT_SHAPE(2, 2, 2), .dtype = CT_I32, .device = CT_CUDA(0));
     assert_null(ct_bmm(b, b));
     tu_assert_error(CT_ERR_DTYPE, "\"bmm_cuda\" not implemented for 'Int'");
+}
+
+/* ---- GEMM with a bias epilogue (cuBLASLt): addmm with beta 1 and a bias row, nn.Linear ---- */
+
+typedef struct bias_case {
+    double alpha;
+    bool contiguous_a, expand_bias; /* the CUDA operands are otherwise stored transposed (on_gpu) */
+} bias_case;
+
+static ct_tensor *op_addmm_bias(ct_tensor *const *in, const void *ctx) {
+    const bias_case *c = ctx;
+    ct_tensor *a = c->contiguous_a ? ct_contiguous(in[1]) : in[1];
+    int64_t m = ct_shape_of(a).d[0], n = ct_shape_of(in[2]).d[1];
+    ct_tensor *bias = c->expand_bias ? ct_expand(in[0], CT_SHAPE(m, n)) : in[0];
+    return ct_addmm(bias, a, in[2], .alpha = c->alpha);
+}
+
+static void check_bias_product(const bias_case *c, ct_shape bias, int64_t m, int64_t k, int64_t n, ct_dtype dt,
+                               double tol) {
+    check_op(op_addmm_bias, c, 3, (ct_tensor *[]){leaf(bias, dt), leaf(CT_SHAPE(m, k), dt), leaf(CT_SHAPE(k, n), dt)},
+             tol, tol);
+}
+
+static void bias_epilogue_matches_cpu(void **state) {
+    (void)state;
+    const bias_case plain = {1, false, false}, scaled = {2, false, false}, rowmajor = {1, true, false},
+                    expanded = {-0.5, true, true};
+    check_bias_product(&plain, CT_SHAPE(29), 33, 17, 29, CT_F32, 1e-5);
+    check_bias_product(&scaled, CT_SHAPE(29), 33, 17, 29, CT_F32, 1e-5);
+    check_bias_product(&rowmajor, CT_SHAPE(1, 29), 33, 17, 29, CT_F32, 1e-5);
+    check_bias_product(&expanded, CT_SHAPE(29), 33, 17, 29, CT_F32, 1e-5);
+    check_bias_product(&plain, CT_SHAPE(32), 64, 48, 32, CT_F32, 1e-5); /* 16-byte aligned rows */
+    check_bias_product(&rowmajor, CT_SHAPE(32), 64, 48, 32, CT_F32, 1e-5);
+    /* bf16 in, f32 accumulation, one rounding of values up to ~|k| / 4: loose */
+    check_bias_product(&plain, CT_SHAPE(32), 64, 48, 32, CT_BF16, 5e-2);
+    check_bias_product(&rowmajor, CT_SHAPE(32), 64, 48, 32, CT_F16, 1e-2);
+    /* f64 has no epilogue path (plain cuBLAS): still addmm's result */
+    check_bias_product(&plain, CT_SHAPE(29), 33, 17, 29, CT_F64, 1e-12);
+}
+
+/* nn.Linear on (B, T, in) input: on CUDA the rows fold into one addmm with the bias epilogue. */
+static void linear_module_matches_cpu(void **state) {
+    (void)state;
+    ct_module *mc = ct_linear(24, 40), *mg = ct_linear(24, 40, .device = CT_CUDA(0));
+    const char *names[] = {"weight", "bias"};
+    ct_tensor *pc[2], *pg[2];
+    for (int i = 0; i < 2; i++) {
+        pc[i] = ct_module_parameter(mc, names[i]), pg[i] = ct_module_parameter(mg, names[i]);
+        CT_NO_GRAD assert_non_null(ct_copy_(pg[i], pc[i]));
+    }
+    ct_tensor *x = leaf(CT_SHAPE(3, 5, 24), CT_F32), *xg = on_gpu(x);
+    compare_with_grads(ct_forward(mc, x), ct_forward(mg, xg), 1, &x, &xg, 1e-5, 1e-5, 1e-5);
+    for (int i = 0; i < 2; i++) assert_same(ct_grad(pc[i]), ct_grad(pg[i]), 1e-5, 1e-5);
 }
 
 /* ---- convolutions ---- */
@@ -241,6 +307,134 @@ static void max_pool_ties(void **state) {
     check_op(op_max_pool, NULL, 1, (ct_tensor *[]){x}, 0, 0);
 }
 
+/* ---- normalization ----
+ * f32 outputs and input gradients agree within 1e-5 relative. The weight and bias gradients are
+ * sums over every row (channel value) of terms of both signs: their rounding error scales with
+ * the terms, not with the (cancelled) result, hence 1e-4 absolute for them. 16-bit results are
+ * rounded once from f32 values that differ between the devices in the last f32 bits, so they may
+ * differ by one unit in the last place: 2^-10 relative for f16, 2^-7 for bf16 (with margin). */
+
+#define F16_TOL 2e-3
+#define BF16_TOL 1.6e-2
+
+typedef struct ln_case {
+    ct_shape x, normalized;
+    bool weight, bias;
+} ln_case;
+
+static ct_tensor *op_layer_norm(ct_tensor *const *in, const void *ctx) {
+    return ct_layer_norm(in[0], ((const ln_case *)ctx)->normalized, in[1], in[2], .eps = 1e-5);
+}
+
+static void check_layer_norm(const ln_case *c, ct_dtype dt, double tol, double grad_atol) {
+    ct_tensor *in[3] = {leaf(c->x, dt), c->weight ? leaf(c->normalized, dt) : NULL,
+                        c->bias ? leaf(c->normalized, dt) : NULL};
+    check_op_grad_tol(op_layer_norm, c, 3, in, tol, tol, grad_atol);
+}
+
+static void layer_norm_matches_cpu(void **state) {
+    (void)state;
+    const ln_case cases[] = {
+        {CT_SHAPE(4, 7, 33), CT_SHAPE(33), true, true},     /* a warp per row */
+        {CT_SHAPE(3, 1500), CT_SHAPE(1500), true, true},    /* eight warps per row */
+        {CT_SHAPE(2, 5, 6, 7), CT_SHAPE(6, 7), false, false},
+        {CT_SHAPE(5, 2, 2049), CT_SHAPE(2049), true, false},
+        {CT_SHAPE(6, 40), CT_SHAPE(40), false, true},
+        {CT_SHAPE(40000, 48), CT_SHAPE(48), true, true},    /* more row groups than blocks; many dw/db chunks */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) check_layer_norm(&cases[i], CT_F32, 1e-5, 1e-4);
+    const ln_case f64 = {CT_SHAPE(4, 9, 20), CT_SHAPE(20), true, true};
+    check_layer_norm(&f64, CT_F64, 1e-12, 1e-12);
+}
+
+static void layer_norm_half(void **state) {
+    (void)state;
+    const ln_case c = {CT_SHAPE(16, 96), CT_SHAPE(96), true, true};
+    ct_dtype dts[] = {CT_F16, CT_BF16};
+    double tol[] = {F16_TOL, BF16_TOL};
+    for (int i = 0; i < 2; i++) {
+        check_layer_norm(&c, dts[i], tol[i], tol[i]);
+        ct_tensor *y = ct_layer_norm(on_gpu(leaf(c.x, dts[i])), c.normalized, NULL, NULL);
+        assert_non_null(y);
+        assert_int_equal(ct_dtype_of(y), dts[i]);
+    }
+}
+
+/* Two training steps from the same running statistics (momentum 0.3) on both devices, then one
+ * eval step; each step compares the output, the gradients of x, weight and bias (accumulating
+ * over the steps) and the running statistics. x has dtype dt, the parameters and statistics pdt. */
+static void check_batch_norm(ct_shape xs, bool affine, ct_dtype dt, ct_dtype pdt, double tol, double grad_atol) {
+    int64_t C = xs.d[1];
+    ct_tensor *w = affine ? leaf(CT_SHAPE(C), pdt) : NULL, *b = affine ? leaf(CT_SHAPE(C), pdt) : NULL;
+    ct_tensor *wg = affine ? on_gpu(w) : NULL, *bg = affine ? on_gpu(b) : NULL;
+    ct_tensor *rm = tu_random(&rng, CT_SHAPE(C), pdt, TU_CONTIGUOUS, -1, 1);
+    ct_tensor *rv = tu_random(&rng, CT_SHAPE(C), pdt, TU_CONTIGUOUS, 0.5, 2);
+    ct_tensor *rmg = ct_to(rm, CT_CUDA(0)), *rvg = ct_to(rv, CT_CUDA(0));
+    for (int step = 0; step < 3; step++) {
+        bool training = step < 2;
+        ct_tensor *x = leaf(xs, dt), *xg = on_gpu(x);
+        ct_tensor *y = ct_batch_norm(x, rm, rv, w, b, training, .momentum = 0.3);
+        ct_tensor *yg = ct_batch_norm(xg, rmg, rvg, wg, bg, training, .momentum = 0.3);
+        compare_with_grads(y, yg, 3, (ct_tensor *[]){x, w, b}, (ct_tensor *[]){xg, wg, bg}, tol, tol, grad_atol);
+        assert_same(rm, rmg, tol, tol);
+        assert_same(rv, rvg, tol, tol);
+    }
+}
+
+static void batch_norm_matches_cpu(void **state) {
+    (void)state;
+    check_batch_norm(CT_SHAPE(4, 3, 5, 6), true, CT_F32, CT_F32, 1e-5, 1e-4);   /* 2d */
+    check_batch_norm(CT_SHAPE(16, 5), true, CT_F32, CT_F32, 1e-5, 1e-4);        /* 1d, one value per plane */
+    check_batch_norm(CT_SHAPE(6, 4, 7), false, CT_F32, CT_F32, 1e-5, 1e-4);     /* 1d with a length */
+    check_batch_norm(CT_SHAPE(64, 8, 24, 24), true, CT_F32, CT_F32, 1e-5, 1e-4); /* several chunks per channel */
+    check_batch_norm(CT_SHAPE(4, 3, 5, 6), true, CT_F64, CT_F64, 1e-12, 1e-12);
+}
+
+static void batch_norm_half(void **state) {
+    (void)state;
+    check_batch_norm(CT_SHAPE(8, 4, 6, 5), true, CT_F16, CT_F32, F16_TOL, F16_TOL); /* f32 parameters (autocast) */
+    /* 16-bit statistics: updated through an f32 copy written back */
+    check_batch_norm(CT_SHAPE(8, 4, 6, 5), true, CT_F16, CT_F16, F16_TOL, F16_TOL);
+    check_batch_norm(CT_SHAPE(8, 4, 6, 5), true, CT_BF16, CT_BF16, BF16_TOL, BF16_TOL);
+}
+
+static ct_tensor *op_group_norm(ct_tensor *const *in, const void *ctx) {
+    return ct_group_norm(in[0], *(const int64_t *)ctx, in[1], in[2]);
+}
+
+/* Group norm is layer norm over [N, G, rest] plus a broadcast affine (nn/group_norm.c). */
+static void group_norm_matches_cpu(void **state) {
+    (void)state;
+    int64_t g3 = 3, g2 = 2, g8 = 8;
+    check_op_grad_tol(op_group_norm, &g3, 3,
+                      (ct_tensor *[]){leaf(CT_SHAPE(2, 6, 5, 4), CT_F32), leaf(CT_SHAPE(6), CT_F32),
+                                      leaf(CT_SHAPE(6), CT_F32)},
+                      1e-5, 1e-5, 1e-4);
+    check_op_grad_tol(op_group_norm, &g2, 3, (ct_tensor *[]){leaf(CT_SHAPE(3, 4, 10), CT_F32), NULL, NULL}, 1e-5,
+                      1e-5, 1e-4);
+    check_op_grad_tol(op_group_norm, &g8, 3,
+                      (ct_tensor *[]){leaf(CT_SHAPE(2, 8, 3, 3), CT_F32), leaf(CT_SHAPE(8), CT_F32),
+                                      leaf(CT_SHAPE(8), CT_F32)},
+                      1e-5, 1e-5, 1e-4);
+}
+
+static void norm_errors(void **state) {
+    (void)state;
+    ct_tensor *x = ct_ones(CT_SHAPE(2, 3, 4), .device = CT_CUDA(0));
+    assert_null(ct_layer_norm(x, CT_SHAPE(4), ct_ones(CT_SHAPE(4)), NULL));
+    tu_assert_error(CT_ERR_DEVICE, "layer_norm: Expected all tensors to be on the same device");
+    ct_tensor *xi = ct_ones(CT_SHAPE(2, 3, 4), .dtype = CT_I64, .device = CT_CUDA(0));
+    assert_null(ct_layer_norm(xi, CT_SHAPE(4), NULL, NULL));
+    tu_assert_error(CT_ERR_DTYPE, "\"LayerNormKernelImpl\" not implemented for 'Long'");
+    ct_tensor *two = ct_zeros(CT_SHAPE(2), .device = CT_CUDA(0)), *three = ct_ones(CT_SHAPE(3), .device = CT_CUDA(0));
+    assert_null(ct_batch_norm(x, two, three, NULL, NULL, true));
+    tu_assert_error(CT_ERR_SHAPE, "batch_norm: running_mean should contain 3 elements not 2");
+    /* the running statistics are written in place: an expanded tensor is refused */
+    ct_tensor *expanded = ct_expand(ct_zeros(CT_SHAPE(1), .device = CT_CUDA(0)), CT_SHAPE(3));
+    assert_null(ct_batch_norm(x, expanded, three, NULL, NULL, true));
+    tu_assert_error(CT_ERR_ARG, "more than one element of the written-to tensor refers to a single memory location");
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(products_match_cpu, setup),
@@ -248,10 +442,18 @@ int main(void) {
         cmocka_unit_test_setup(tf32_switch, setup),
         cmocka_unit_test_setup(half_precision_products, setup),
         cmocka_unit_test_setup(integer_products_are_rejected, setup),
+        cmocka_unit_test_setup(bias_epilogue_matches_cpu, setup),
+        cmocka_unit_test_setup(linear_module_matches_cpu, setup),
         cmocka_unit_test_setup(convolutions_match_cpu, setup),
         cmocka_unit_test_setup(convolution_tf32_and_half, setup),
         cmocka_unit_test_setup(pooling_matches_cpu, setup),
         cmocka_unit_test_setup(max_pool_ties, setup),
+        cmocka_unit_test_setup(layer_norm_matches_cpu, setup),
+        cmocka_unit_test_setup(layer_norm_half, setup),
+        cmocka_unit_test_setup(batch_norm_matches_cpu, setup),
+        cmocka_unit_test_setup(batch_norm_half, setup),
+        cmocka_unit_test_setup(group_norm_matches_cpu, setup),
+        cmocka_unit_test_setup(norm_errors, setup),
     };
     return TU_RUN_GPU("gpu_dnn", tests);
 }

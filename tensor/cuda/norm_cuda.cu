@@ -1,0 +1,508 @@
+/* CUDA kernels of batch norm and layer norm (the math is norm_impl.h's; the launchers are declared
+ * in dnn_cuda.h).
+ *
+ * Precision: elements of type T are read into the accumulation type A (float for f32/f16/bf16,
+ * double for f64) and every statistic and sum is kept in A; only the stored outputs are rounded
+ * to T. Statistics use Welford's update per thread (count n, mean, m2 = sum of squared deviations)
+ * and Chan's merge of two partial states,
+ *     n = na + nb,  d = mb - ma,  mean = ma + d nb / n,  m2 = m2a + m2b + d² na nb / n,
+ * which stays accurate when |mean| is large against the spread (the naive E[x²] - E[x]² does not).
+ *
+ * Determinism: no atomics. A warp combines its 32 lanes in a fixed shuffle tree, a group of warps
+ * combines its warps' results in warp order, and reductions that span blocks write one partial
+ * per block that a second kernel adds up in block order.
+ *
+ * Layer norm (x [M, K]): a group of WPR warps per row (one warp for K <= 1024, eight above); the
+ * forward reads the row once for the statistics and once to write y, the backward once for the
+ * two row sums of dx and once to write dx. dw/db are column sums over the rows: blocks of 32
+ * columns x 8 row lanes each sum a fixed chunk of rows into a partial row, and a second kernel
+ * adds the chunks per column.
+ *
+ * Batch norm (x [N, C, S]): channel c's M = N*S values x[n, c, s] are split into P chunks of the
+ * flat index j = n S + s; block (c, p) reduces chunk p, a per-channel kernel merges the P
+ * partials and derives the affine factors, and an elementwise kernel applies them. */
+#include "dnn_cuda.h"
+
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+#include <math.h>
+
+#define FULL_MASK 0xffffffffu
+#define THREADS 256
+#define WARPS (THREADS / 32)
+
+/* ---- element types ------------------------------------------------------------------------------ */
+
+template <typename T> struct acc_of { typedef float type; };
+template <> struct acc_of<double> { typedef double type; };
+
+static __device__ __forceinline__ float load(const float *p, int64_t i) { return p[i]; }
+static __device__ __forceinline__ double load(const double *p, int64_t i) { return p[i]; }
+static __device__ __forceinline__ float load(const __half *p, int64_t i) { return __half2float(p[i]); }
+static __device__ __forceinline__ float load(const __nv_bfloat16 *p, int64_t i) { return __bfloat162float(p[i]); }
+static __device__ __forceinline__ void store(float *p, int64_t i, float v) { p[i] = v; }
+static __device__ __forceinline__ void store(double *p, int64_t i, double v) { p[i] = v; }
+static __device__ __forceinline__ void store(__half *p, int64_t i, float v) { p[i] = __float2half_rn(v); }
+static __device__ __forceinline__ void store(__nv_bfloat16 *p, int64_t i, float v) { p[i] = __float2bfloat16_rn(v); }
+
+/* Runs the statements with T the element type of ft and A its accumulation type. */
+#define DISPATCH(ft, ...)                                                                          \
+    switch (ft) {                                                                                  \
+    case CT__CUDA_F64: {                                                                           \
+        typedef double T;                                                                          \
+        typedef double A;                                                                          \
+        __VA_ARGS__;                                                                               \
+        break;                                                                                     \
+    }                                                                                              \
+    case CT__CUDA_F16: {                                                                           \
+        typedef __half T;                                                                          \
+        typedef float A;                                                                           \
+        __VA_ARGS__;                                                                               \
+        break;                                                                                     \
+    }                                                                                              \
+    case CT__CUDA_BF16: {                                                                          \
+        typedef __nv_bfloat16 T;                                                                   \
+        typedef float A;                                                                           \
+        __VA_ARGS__;                                                                               \
+        break;                                                                                     \
+    }                                                                                              \
+    default: {                                                                                     \
+        typedef float T;                                                                           \
+        typedef float A;                                                                           \
+        __VA_ARGS__;                                                                               \
+        break;                                                                                     \
+    }                                                                                              \
+    }
+
+static size_t acc_size(ct__cuda_float ft) { return ft == CT__CUDA_F64 ? sizeof(double) : sizeof(float); }
+
+/* ---- the two reduction values: Welford states and pairs of sums ---------------------------------- */
+
+template <typename A> struct welford {
+    A n, mean, m2;
+};
+template <typename A> struct sum2 {
+    A a, b;
+};
+
+template <typename A> static __device__ __forceinline__ void welford_add(welford<A> &w, A x) {
+    w.n += 1;
+    A d = x - w.mean;
+    w.mean += d / w.n;
+    w.m2 += d * (x - w.mean);
+}
+
+/* Chan's merge; an empty side (n == 0) leaves the other unchanged. */
+template <typename A> static __device__ __forceinline__ welford<A> combine(welford<A> a, welford<A> b) {
+    A n = a.n + b.n;
+    if (n == 0) return a;
+    A d = b.mean - a.mean, f = b.n / n;
+    return welford<A>{n, a.mean + d * f, a.m2 + b.m2 + d * d * a.n * f};
+}
+template <typename A> static __device__ __forceinline__ sum2<A> combine(sum2<A> x, sum2<A> y) {
+    return sum2<A>{x.a + y.a, x.b + y.b};
+}
+
+template <typename A> static __device__ __forceinline__ welford<A> shfl_down(welford<A> v, int o) {
+    return welford<A>{__shfl_down_sync(FULL_MASK, v.n, o), __shfl_down_sync(FULL_MASK, v.mean, o),
+                      __shfl_down_sync(FULL_MASK, v.m2, o)};
+}
+template <typename A> static __device__ __forceinline__ sum2<A> shfl_down(sum2<A> v, int o) {
+    return sum2<A>{__shfl_down_sync(FULL_MASK, v.a, o), __shfl_down_sync(FULL_MASK, v.b, o)};
+}
+
+/* Lane 0 gets the combination of the warp's 32 values (lane l takes lane l + o for o = 16..1). */
+template <typename V> static __device__ __forceinline__ V warp_reduce(V v) {
+    for (int o = 16; o > 0; o >>= 1) v = combine(v, shfl_down(v, o));
+    return v;
+}
+
+/* The block's threads form groups of WPR consecutive warps; every thread gets its group's
+ * combination of all its threads' values. All threads of the block must call it (it syncs).
+ * part: WARPS shared slots, out: WARPS / WPR shared slots. */
+template <int WPR, typename V> static __device__ V group_reduce(V v, V *part, V *out) {
+    int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+    v = warp_reduce(v);
+    if (lane == 0) part[warp] = v;
+    __syncthreads();
+    if (warp % WPR == 0) { /* the group's first warp combines the group's warps in order */
+        V u = lane < WPR ? part[warp + lane] : V{};
+        u = warp_reduce(u);
+        if (lane == 0) out[warp / WPR] = u;
+    }
+    __syncthreads();
+    return out[warp / WPR];
+}
+
+/* ---- launch helpers ------------------------------------------------------------------------------ */
+
+static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
+static int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
+static int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+/* Blocks of THREADS threads for a grid-stride loop over n items. */
+static unsigned blocks_for(int64_t n, int device) {
+    return (unsigned)max64(1, min64(ceil_div(n, THREADS), (int64_t)ct__cuda_sm_count(device) * 32));
+}
+
+#define CHECK_LAUNCH()                                                                             \
+    do {                                                                                           \
+        cudaError_t e_ = cudaGetLastError();                                                       \
+        if (e_ != cudaSuccess) return e_;                                                          \
+    } while (0)
+
+/* ---- layer norm ---------------------------------------------------------------------------------- */
+
+/* Rows are handled by groups of WPR warps, THREADS / (32 WPR) rows per block at a time. */
+template <typename T, typename A, int WPR>
+__global__ void __launch_bounds__(THREADS) layer_norm_fwd(int64_t M, int64_t K, A eps, const T *x, const A *w,
+                                                          const A *b, T *y, A *mean, A *rstd) {
+    constexpr int RPB = WARPS / WPR, TPR = 32 * WPR;
+    __shared__ welford<A> part[WARPS], out[RPB];
+    const int local = threadIdx.x / TPR, t = threadIdx.x % TPR;
+    for (int64_t r0 = (int64_t)blockIdx.x * RPB; r0 < M; r0 += (int64_t)gridDim.x * RPB) {
+        const int64_t m = r0 + local;
+        const bool live = m < M;
+        const T *xr = x + (live ? m : 0) * K;
+        welford<A> s{};
+        if (live)
+            for (int64_t k = t; k < K; k += TPR) welford_add(s, load(xr, k));
+        s = group_reduce<WPR>(s, part, out);
+        if (!live) continue; /* after the last __syncthreads of the iteration */
+        const A mu = K > 0 ? s.mean : (A)NAN, var = s.m2 / s.n; /* K == 0: 0/0, NaN as on the CPU */
+        const A r = (A)1 / sqrt(var + eps);
+        T *yr = y + m * K;
+        for (int64_t k = t; k < K; k += TPR) {
+            A v = (load(xr, k) - mu) * r;
+            if (w) v *= w[k];
+            if (b) v += b[k];
+            store(yr, k, v);
+        }
+        if (t == 0) mean[m] = mu, rstd[m] = r;
+    }
+}
+
+/* dx = rstd (g - sum(g)/K - xhat sum(g xhat)/K) per row, g = dy w, xhat = (x - mean) rstd. */
+template <typename T, typename A, int WPR>
+__global__ void __launch_bounds__(THREADS) layer_norm_bwd_dx(int64_t M, int64_t K, const T *dy, const T *x,
+                                                             const A *mean, const A *rstd, const A *w, T *dx) {
+    constexpr int RPB = WARPS / WPR, TPR = 32 * WPR;
+    __shared__ sum2<A> part[WARPS], out[RPB];
+    const int local = threadIdx.x / TPR, t = threadIdx.x % TPR;
+    for (int64_t r0 = (int64_t)blockIdx.x * RPB; r0 < M; r0 += (int64_t)gridDim.x * RPB) {
+        const int64_t m = r0 + local;
+        const bool live = m < M;
+        const int64_t base = (live ? m : 0) * K;
+        const A mu = live ? mean[m] : 0, r = live ? rstd[m] : 0;
+        sum2<A> s{}; /* a: sum g, b: sum g (x - mean) */
+        if (live)
+            for (int64_t k = t; k < K; k += TPR) {
+                A g = load(dy, base + k) * (w ? w[k] : (A)1);
+                s.a += g;
+                s.b += g * (load(x, base + k) - mu);
+            }
+        s = group_reduce<WPR>(s, part, out);
+        if (!live) continue;
+        const A mg = s.a / (A)K, bx = r * r * s.b / (A)K; /* K > 0: the launcher skips empty rows */
+        for (int64_t k = t; k < K; k += TPR) {
+            A g = load(dy, base + k) * (w ? w[k] : (A)1);
+            store(dx, base + k, r * (g - mg - (load(x, base + k) - mu) * bx));
+        }
+    }
+}
+
+/* Partial dw/db: block (i, j) sums rows [M j / R, M (j+1) / R) of columns [32 i, 32 i + 32) with
+ * 8 row lanes (threadIdx.y) that are then added in lane order. pw/pb: R x K (NULL: not wanted). */
+template <typename T, typename A>
+__global__ void __launch_bounds__(THREADS) layer_norm_bwd_affine(int64_t M, int64_t K, int64_t R, const T *dy,
+                                                                 const T *x, const A *mean, const A *rstd, A *pw,
+                                                                 A *pb) {
+    __shared__ A sw[8][33], sb[8][33]; /* 33: no bank conflicts on the column reads */
+    const int64_t k = (int64_t)blockIdx.x * 32 + threadIdx.x;
+    const int64_t m0 = M * blockIdx.y / R, m1 = M * (blockIdx.y + 1) / R;
+    A aw = 0, ab = 0;
+    if (k < K)
+        for (int64_t m = m0 + threadIdx.y; m < m1; m += 8) {
+            A g = load(dy, m * K + k);
+            if (pw) aw += g * (load(x, m * K + k) - mean[m]) * rstd[m];
+            ab += g;
+        }
+    sw[threadIdx.y][threadIdx.x] = aw;
+    sb[threadIdx.y][threadIdx.x] = ab;
+    __syncthreads();
+    if (threadIdx.y == 0 && k < K) {
+        A tw = 0, tb = 0;
+        for (int i = 0; i < 8; i++) tw += sw[i][threadIdx.x], tb += sb[i][threadIdx.x];
+        if (pw) pw[blockIdx.y * K + k] = tw;
+        if (pb) pb[blockIdx.y * K + k] = tb;
+    }
+}
+
+/* dw[k] = sum_j pw[j, k] in chunk order (in double, then rounded to A), same for db. */
+template <typename A>
+__global__ void layer_norm_bwd_affine_sum(int64_t K, int64_t R, const A *pw, const A *pb, A *dw, A *db) {
+    for (int64_t k = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; k < K; k += (int64_t)gridDim.x * blockDim.x) {
+        double tw = 0, tb = 0;
+        for (int64_t j = 0; j < R; j++) {
+            if (dw) tw += pw[j * K + k];
+            if (db) tb += pb[j * K + k];
+        }
+        if (dw) dw[k] = (A)tw;
+        if (db) db[k] = (A)tb;
+    }
+}
+
+/* Row groups of one block for rows of length K. */
+static int warps_per_row(int64_t K) { return K <= 1024 ? 1 : WARPS; }
+
+static unsigned row_blocks(int64_t M, int wpr, int device) {
+    return (unsigned)max64(1, min64(ceil_div(M, WARPS / wpr), (int64_t)ct__cuda_sm_count(device) * 32));
+}
+
+extern "C" cudaError_t ct__cuda_layer_norm(ct__cuda_float ft, int64_t M, int64_t K, double eps, const void *x,
+                                           const void *weight, const void *bias, void *y, void *mean, void *rstd,
+                                           int device) {
+    if (M == 0) return cudaSuccess;
+    cudaStream_t st = ct__cuda_stream(device);
+    int wpr = warps_per_row(K);
+    unsigned blocks = row_blocks(M, wpr, device);
+    DISPATCH(ft, {
+        if (wpr == 1)
+            layer_norm_fwd<T, A, 1><<<blocks, THREADS, 0, st>>>(M, K, (A)eps, (const T *)x, (const A *)weight,
+                                                                (const A *)bias, (T *)y, (A *)mean, (A *)rstd);
+        else
+            layer_norm_fwd<T, A, WARPS><<<blocks, THREADS, 0, st>>>(M, K, (A)eps, (const T *)x, (const A *)weight,
+                                                                    (const A *)bias, (T *)y, (A *)mean, (A *)rstd);
+    });
+    return cudaGetLastError();
+}
+
+/* Row chunks of the dw/db column sums: enough blocks to fill the device, at least 8 rows each. */
+static int64_t affine_chunks(int64_t M, int64_t K, int device) {
+    int64_t tiles = ceil_div(K, 32), want = ceil_div((int64_t)ct__cuda_sm_count(device) * 8, tiles);
+    return max64(1, min64(min64(want, ceil_div(M, 8)), 65535));
+}
+
+extern "C" size_t ct__cuda_layer_norm_backward_work_bytes(ct__cuda_float ft, int64_t M, int64_t K, int device) {
+    return (size_t)(2 * affine_chunks(M, K, device) * K) * acc_size(ft);
+}
+
+extern "C" cudaError_t ct__cuda_layer_norm_backward(ct__cuda_float ft, int64_t M, int64_t K, const void *dy,
+                                                    const void *x, const void *mean, const void *rstd,
+                                                    const void *weight, void *dx, void *dw, void *db, void *work,
+                                                    int device) {
+    if (K == 0) return cudaSuccess;
+    cudaStream_t st = ct__cuda_stream(device);
+    if (M == 0) { /* empty sums */
+        size_t bytes = (size_t)K * acc_size(ft);
+        cudaError_t e = dw ? cudaMemsetAsync(dw, 0, bytes, st) : cudaSuccess;
+        if (e == cudaSuccess && db) e = cudaMemsetAsync(db, 0, bytes, st);
+        return e;
+    }
+    int wpr = warps_per_row(K);
+    unsigned blocks = row_blocks(M, wpr, device);
+    int64_t R = affine_chunks(M, K, device);
+    DISPATCH(ft, {
+        if (dx) {
+            if (wpr == 1)
+                layer_norm_bwd_dx<T, A, 1><<<blocks, THREADS, 0, st>>>(M, K, (const T *)dy, (const T *)x,
+                                                                       (const A *)mean, (const A *)rstd,
+                                                                       (const A *)weight, (T *)dx);
+            else
+                layer_norm_bwd_dx<T, A, WARPS><<<blocks, THREADS, 0, st>>>(M, K, (const T *)dy, (const T *)x,
+                                                                           (const A *)mean, (const A *)rstd,
+                                                                           (const A *)weight, (T *)dx);
+            CHECK_LAUNCH();
+        }
+        if (dw || db) {
+            A *pw = (A *)work, *pb = pw + R * K;
+            dim3 grid((unsigned)ceil_div(K, 32), (unsigned)R), block(32, 8);
+            layer_norm_bwd_affine<T, A><<<grid, block, 0, st>>>(M, K, R, (const T *)dy, (const T *)x,
+                                                                (const A *)mean, (const A *)rstd, dw ? pw : NULL,
+                                                                pb);
+            CHECK_LAUNCH();
+            layer_norm_bwd_affine_sum<A><<<blocks_for(K, device), THREADS, 0, st>>>(K, R, pw, pb, (A *)dw, (A *)db);
+            CHECK_LAUNCH();
+        }
+    });
+    return cudaSuccess;
+}
+
+/* ---- batch norm ---------------------------------------------------------------------------------- */
+
+/* Flat index j = n S + s of channel c's values to the offset of x[n, c, s]. */
+static __device__ __forceinline__ int64_t channel_offset(int64_t j, int64_t C, int64_t S, int64_t c) {
+    int64_t n = j / S;
+    return (n * C + c) * S + (j - n * S);
+}
+
+/* Partial statistics of block (c, p) over chunk p of channel c: part_n/mean/m2[c P + p]. */
+template <typename T, typename A>
+__global__ void __launch_bounds__(THREADS) batch_norm_stats(int64_t N, int64_t C, int64_t S, int64_t P, const T *x,
+                                                            A *part_n, A *part_mean, A *part_m2) {
+    __shared__ welford<A> part[WARPS], out[1];
+    const int64_t c = blockIdx.x, p = blockIdx.y, M = N * S;
+    welford<A> s{};
+    for (int64_t j = M * p / P + threadIdx.x; j < M * (p + 1) / P; j += THREADS)
+        welford_add(s, load(x, channel_offset(j, C, S, c)));
+    s = group_reduce<WARPS>(s, part, out);
+    if (threadIdx.x == 0) part_n[c * P + p] = s.n, part_mean[c * P + p] = s.mean, part_m2[c * P + p] = s.m2;
+}
+
+/* Per channel: the statistics (the P partials merged in order, in double, or the running ones in
+ * eval), the running update, mean/rstd, and y = x scale + shift with scale = w rstd and
+ * shift = b - mean scale. */
+template <typename A>
+__global__ void batch_norm_finalize(int64_t C, int64_t M, int64_t P, bool training, double momentum, double eps,
+                                    const A *part_n, const A *part_mean, const A *part_m2, const A *w, const A *b,
+                                    A *running_mean, A *running_var, A *mean, A *rstd, A *scale, A *shift) {
+    for (int64_t c = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; c < C; c += (int64_t)gridDim.x * blockDim.x) {
+        double mu, var;
+        if (training && M > 0) {
+            double n = 0, m2 = 0;
+            mu = 0;
+            for (int64_t p = 0; p < P; p++) {
+                double nb = part_n[c * P + p];
+                if (nb == 0) continue;
+                double d = part_mean[c * P + p] - mu, f = nb / (n + nb);
+                m2 += part_m2[c * P + p] + d * d * n * f;
+                mu += d * f;
+                n += nb;
+            }
+            var = m2 / n;
+            /* running = (1 - momentum) running + momentum stat, with the unbiased variance (M > 1) */
+            if (running_mean) running_mean[c] = (A)((1 - momentum) * running_mean[c] + momentum * mu);
+            if (running_var)
+                running_var[c] = (A)((1 - momentum) * running_var[c] + momentum * var * (double)M / (double)(M - 1));
+        } else if (training) {
+            mu = var = NAN;
+        } else {
+            mu = running_mean[c], var = running_var[c];
+        }
+        double r = 1.0 / sqrt(var + eps), a = (w ? (double)w[c] : 1.0) * r;
+        mean[c] = (A)mu, rstd[c] = (A)r;
+        scale[c] = (A)a, shift[c] = (A)((b ? (double)b[c] : 0.0) - mu * a);
+    }
+}
+
+/* y = x scale[c] + shift[c]. */
+template <typename T, typename A>
+__global__ void batch_norm_apply(int64_t total, int64_t C, int64_t S, const T *x, const A *scale, const A *shift,
+                                 T *y) {
+    for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < total; i += (int64_t)gridDim.x * blockDim.x) {
+        int64_t c = i / S % C;
+        store(y, i, load(x, i) * scale[c] + shift[c]);
+    }
+}
+
+/* Chunks per channel: enough blocks to fill the device, each at least 4096 values. */
+static int64_t channel_chunks(int64_t M, int64_t C, int device) {
+    int64_t want = ceil_div((int64_t)ct__cuda_sm_count(device) * 8, max64(C, 1));
+    return max64(1, min64(min64(want, ceil_div(M, 4096)), 1024));
+}
+
+/* Work: 3 C P partials and 3 C per-channel factors. */
+extern "C" size_t ct__cuda_batch_norm_work_bytes(ct__cuda_float ft, int64_t N, int64_t C, int64_t S, int device) {
+    return (size_t)(3 * C * (channel_chunks(N * S, C, device) + 1)) * acc_size(ft);
+}
+
+extern "C" cudaError_t ct__cuda_batch_norm(ct__cuda_float ft, int64_t N, int64_t C, int64_t S, bool training,
+                                           double momentum, double eps, const void *x, const void *weight,
+                                           const void *bias, void *running_mean, void *running_var, void *y,
+                                           void *mean, void *rstd, void *work, int device) {
+    if (C == 0) return cudaSuccess;
+    cudaStream_t st = ct__cuda_stream(device);
+    int64_t M = N * S, P = channel_chunks(M, C, device);
+    DISPATCH(ft, {
+        A *pn = (A *)work, *pm = pn + C * P, *pq = pm + C * P, *scale = pq + C * P, *shift = scale + C;
+        if (training && M > 0) {
+            batch_norm_stats<T, A><<<dim3((unsigned)C, (unsigned)P), THREADS, 0, st>>>(N, C, S, P, (const T *)x, pn,
+                                                                                      pm, pq);
+            CHECK_LAUNCH();
+        }
+        batch_norm_finalize<A><<<blocks_for(C, device), THREADS, 0, st>>>(
+            C, M, P, training, momentum, eps, pn, pm, pq, (const A *)weight, (const A *)bias, (A *)running_mean,
+            (A *)running_var, (A *)mean, (A *)rstd, scale, shift);
+        CHECK_LAUNCH();
+        if (M > 0) {
+            batch_norm_apply<T, A><<<blocks_for(N * C * S, device), THREADS, 0, st>>>(N * C * S, C, S, (const T *)x,
+                                                                                    scale, shift, (T *)y);
+            CHECK_LAUNCH();
+        }
+    });
+    return cudaSuccess;
+}
+
+/* Partial sums of block (c, p): part_dy[c P + p] = sum dy, part_dyx[c P + p] = sum dy (x - mean[c]). */
+template <typename T, typename A>
+__global__ void __launch_bounds__(THREADS) batch_norm_bwd_sums(int64_t N, int64_t C, int64_t S, int64_t P,
+                                                               const T *x, const T *dy, const A *mean, A *part_dy,
+                                                               A *part_dyx) {
+    __shared__ sum2<A> part[WARPS], out[1];
+    const int64_t c = blockIdx.x, p = blockIdx.y, M = N * S;
+    const A mu = mean[c];
+    sum2<A> s{};
+    for (int64_t j = M * p / P + threadIdx.x; j < M * (p + 1) / P; j += THREADS) {
+        int64_t i = channel_offset(j, C, S, c);
+        A g = load(dy, i);
+        s.a += g;
+        s.b += g * (load(x, i) - mu);
+    }
+    s = group_reduce<WARPS>(s, part, out);
+    if (threadIdx.x == 0) part_dy[c * P + p] = s.a, part_dyx[c * P + p] = s.b;
+}
+
+/* Per channel: db = sum dy, dw = sum dy xhat, and dx = ca dy + cb (x - mean) + ck with
+ *   training: ca = w rstd, cb = -ca rstd dw / M, ck = -ca db / M   (w rstd (dy - mean(dy) - xhat mean(dy xhat)))
+ *   eval:     ca = w rstd, cb = ck = 0. */
+template <typename A>
+__global__ void batch_norm_bwd_finalize(int64_t C, int64_t M, int64_t P, bool training, const A *part_dy,
+                                        const A *part_dyx, const A *rstd, const A *w, A *dw, A *db, A *ca, A *cb,
+                                        A *ck) {
+    for (int64_t c = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; c < C; c += (int64_t)gridDim.x * blockDim.x) {
+        double sdy = 0, sdyx = 0;
+        for (int64_t p = 0; p < P; p++) sdy += part_dy[c * P + p], sdyx += part_dyx[c * P + p];
+        double r = rstd[c], gw = sdyx * r, a = (w ? (double)w[c] : 1.0) * r;
+        db[c] = (A)sdy, dw[c] = (A)gw;
+        ca[c] = (A)a;
+        cb[c] = training ? (A)(-a * r * gw / (double)M) : (A)0;
+        ck[c] = training ? (A)(-a * sdy / (double)M) : (A)0;
+    }
+}
+
+template <typename T, typename A>
+__global__ void batch_norm_bwd_dx(int64_t total, int64_t C, int64_t S, const T *x, const T *dy, const A *mean,
+                                  const A *ca, const A *cb, const A *ck, T *dx) {
+    for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < total; i += (int64_t)gridDim.x * blockDim.x) {
+        int64_t c = i / S % C;
+        store(dx, i, ca[c] * load(dy, i) + cb[c] * (load(x, i) - mean[c]) + ck[c]);
+    }
+}
+
+extern "C" cudaError_t ct__cuda_batch_norm_backward(ct__cuda_float ft, int64_t N, int64_t C, int64_t S, bool training,
+                                                    const void *x, const void *dy, const void *mean, const void *rstd,
+                                                    const void *weight, void *dx, void *dw, void *db, void *work,
+                                                    int device) {
+    if (C == 0) return cudaSuccess;
+    cudaStream_t st = ct__cuda_stream(device);
+    int64_t M = N * S, P = channel_chunks(M, C, device);
+    DISPATCH(ft, {
+        A *pdy = (A *)work, *pdyx = pdy + C * P, *ca = pdyx + C * P, *cb = ca + C, *ck = cb + C;
+        if (M > 0) {
+            batch_norm_bwd_sums<T, A><<<dim3((unsigned)C, (unsigned)P), THREADS, 0, st>>>(
+                N, C, S, P, (const T *)x, (const T *)dy, (const A *)mean, pdy, pdyx);
+            CHECK_LAUNCH();
+        }
+        /* M == 0: no partials (P chunks of nothing), sums of zero terms */
+        batch_norm_bwd_finalize<A><<<blocks_for(C, device), THREADS, 0, st>>>(
+            C, M, M > 0 ? P : 0, training, pdy, pdyx, (const A *)rstd, (const A *)weight, (A *)dw, (A *)db, ca, cb,
+            ck);
+        CHECK_LAUNCH();
+        if (dx && M > 0) {
+            batch_norm_bwd_dx<T, A><<<blocks_for(N * C * S, device), THREADS, 0, st>>>(
+                N * C * S, C, S, (const T *)x, (const T *)dy, (const A *)mean, ca, cb, ck, (T *)dx);
+            CHECK_LAUNCH();
+        }
+    });
+    return cudaSuccess;
+}
