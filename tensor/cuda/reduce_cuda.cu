@@ -7,9 +7,8 @@
 // first extreme: a thread visits its elements in increasing position, and merges prefer the
 // lower position on ties and the first NaN, which always wins.
 //
-// softmax/log_softmax: one block per row, one pass for (max, sum of exp) with the online merge,
-// one pass to write; f32/f16/bf16 in float, f64 in double (as PyTorch). Dense rows load 16 bytes
-// at a time. cumsum/cumprod: one thread per row, in double (int64 for integers), like the CPU.
+// cumsum/cumprod: one thread per row, in double (int64 for integers), like the CPU. softmax and
+// log_softmax are in softmax_cuda.cu.
 #include "block_reduce.cuh"
 #include "dtype_cuda.cuh"
 #include "reduce_cuda.h"
@@ -337,57 +336,6 @@ extern "C" cudaError_t ct__cuda_reduce(const ct__cuda_red *plan, int sm_count, v
     return cudaGetLastError();
 }
 
-// ---- softmax and log_softmax: one block per row ----
-
-template <typename T, typename A> struct RowIO {
-    const char *in;
-    char *out;
-    int64_t n, s_in, s_out;
-    bool vec; // both rows dense and 16-byte aligned
-    __device__ A load(int64_t k) const { return ct_to_acc(*(const T *)(in + k * s_in)); }
-    __device__ void store(int64_t k, A v) const { *(T *)(out + k * s_out) = ct_from_acc<T>(v); }
-};
-
-template <typename T, typename A>
-__global__ void softmax_kernel(const ct__cuda_red P) {
-    typedef ct_vec16<T> V;
-    for (int64_t r = blockIdx.x; r < P.nout; r += gridDim.x) {
-        RowIO<T, A> io;
-        io.in = P.in + ct_cu_offset(r, P.outer_ndim, P.outer_shape, P.outer_in);
-        io.out = P.out + ct_cu_offset(r, P.outer_ndim, P.outer_shape, P.outer_out);
-        io.n = P.ninner;
-        io.s_in = P.inner_ndim ? P.inner_in[0] : 0;
-        io.s_out = P.inner_out;
-        io.vec = io.s_in == (int64_t)sizeof(T) && io.s_out == (int64_t)sizeof(T) &&
-                 ((uintptr_t)io.in % 16) == 0 && ((uintptr_t)io.out % 16) == 0;
-        int64_t nvec = io.vec ? io.n / V::N : 0, tail = nvec * V::N;
-        ct_ms<A> ms = {(A)-INFINITY, 0};
-        for (int64_t j = threadIdx.x; j < nvec; j += blockDim.x) {
-            V v = ((const V *)io.in)[j];
-#pragma unroll
-            for (int e = 0; e < V::N; e++) ms = ct_ms_add(ms, ct_to_acc(v.v[e]));
-        }
-        for (int64_t k = tail + threadIdx.x; k < io.n; k += blockDim.x) ms = ct_ms_add(ms, io.load(k));
-        ms = ct_block_reduce(ms, ct_ms_merge_fn());
-        bool is_log = P.kind == LOG_SOFTMAX;
-        // softmax: exp(x - m) / s; log_softmax: x - m - log(s)
-        A m = ms.m, scale = (A)1 / ms.s, log_s = log(ms.s);
-        for (int64_t j = threadIdx.x; j < nvec; j += blockDim.x) {
-            V v = ((const V *)io.in)[j], y;
-#pragma unroll
-            for (int e = 0; e < V::N; e++) {
-                A x = ct_to_acc(v.v[e]);
-                y.v[e] = ct_from_acc<T>(is_log ? (x - m) - log_s : exp(x - m) * scale);
-            }
-            ((V *)io.out)[j] = y;
-        }
-        for (int64_t k = tail + threadIdx.x; k < io.n; k += blockDim.x) {
-            A x = io.load(k);
-            io.store(k, is_log ? (x - m) - log_s : exp(x - m) * scale);
-        }
-    }
-}
-
 // ---- cumsum and cumprod: one thread per row ----
 
 __global__ void scan_kernel(const ct__cuda_red P) {
@@ -414,28 +362,12 @@ __global__ void scan_kernel(const ct__cuda_red P) {
     }
 }
 
-template <typename T, typename A> static void launch_softmax(const ct__cuda_red &P, cudaStream_t stream) {
-    int64_t per_thread = 4 * (16 / (int64_t)sizeof(T)); // elements a thread should at least own
-    int threads = 32;
-    while (threads < 1024 && threads * per_thread < P.ninner) threads *= 2;
-    softmax_kernel<T, A><<<grid_for(P.nout, 1 << 20), threads, 0, stream>>>(P);
-}
-
 extern "C" cudaError_t ct__cuda_rows(const ct__cuda_red *plan, int sm_count, cudaStream_t stream) {
     const ct__cuda_red &P = *plan;
     (void)sm_count;
+    if (P.kind != CUMSUM && P.kind != CUMPROD) return cudaErrorInvalidValue; // softmax: softmax_cuda.cu
     if (P.nout == 0 || P.ninner == 0) return cudaSuccess;
-    if (P.kind == CUMSUM || P.kind == CUMPROD) {
-        int threads = 128;
-        scan_kernel<<<grid_for((P.nout + threads - 1) / threads, 65535), threads, 0, stream>>>(P);
-        return cudaGetLastError();
-    }
-    switch (P.in_dtype) { // softmax keeps the dtype: in == out
-    case CT_CU_F16: launch_softmax<__half, float>(P, stream); break;
-    case CT_CU_BF16: launch_softmax<__nv_bfloat16, float>(P, stream); break;
-    case CT_CU_F32: launch_softmax<float, float>(P, stream); break;
-    case CT_CU_F64: launch_softmax<double, double>(P, stream); break;
-    default: return cudaErrorInvalidValue;
-    }
+    int threads = 128;
+    scan_kernel<<<grid_for((P.nout + threads - 1) / threads, 65535), threads, 0, stream>>>(P);
     return cudaGetLastError();
 }
