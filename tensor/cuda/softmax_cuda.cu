@@ -337,7 +337,8 @@ template <typename T, typename K> cudaError_t cache_bytes(K kernel, int64_t n, b
     if (e == cudaSuccess) e = cudaFuncGetAttributes(&attr, kernel);
     if (e != cudaSuccess) return e;
     if (want + attr.sharedSizeBytes > (size_t)optin) return cudaSuccess;
-    if (want > 48 * 1024) e = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)want);
+    if (want >= (size_t)attr.maxDynamicSharedSizeBytes) // the default limit is 48 KiB less the static part
+        e = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)want);
     if (e == cudaSuccess) *bytes = want;
     return e;
 }
