@@ -12,8 +12,9 @@
 //    (forward: the online (max, sum of exp) pair; backward: sum of grad * y, or of grad), the
 //    block merges, pass 2 writes. Dense aligned rows go 16 bytes at a time, kUnroll vectors per
 //    thread in flight, and when the row fits in shared memory pass 1 keeps what pass 2 needs
-//    again (forward: the input; backward: grad), so the row is read from memory once, as
-//    PyTorch's *Smem kernels do. A thread reads back only the vectors it stored (same
+//    again (forward: the input; backward: grad), so pass 2 reads it from there, as PyTorch's
+//    *Smem kernels do: the forward reads the row once, the backward grad once and y twice
+//    (log_softmax: y once, pass 1 needs grad alone). A thread reads back only the vectors it stored (same
 //    j = threadIdx.x + m * blockDim.x in both passes), so the cache needs no barrier.
 //
 // Rows may be strided: the forward walks reduce_cuda.h's row plan (outer dims, inner stride), the
