@@ -329,22 +329,18 @@ static ct_tensor *record_along_dim(const ct_node_ops *ops, ct_tensor *out, const
     return ct__ag_result(out);
 }
 
-/* y = softmax(x): dy_i/dx_j = y_i (delta_ij - y_j), so dx = y * (grad - sum(grad * y, dim)). */
+/* y = softmax(x): dy_i/dx_j = y_i (delta_ij - y_j), so dx = y * (grad - sum(grad * y, dim)); one
+ * fused row op over grad and the saved y (tensor/softmax_impl.h). */
 static bool softmax_backward(ct_node *n, const ct_tensor *grad, ct_tensor **gi) {
-    int dim = ((dim_ctx *)n->ctx)->dim;
-    const ct_tensor *y = ct__saved(n, 0);
-    ct_tensor *dot = ct_sum(ct_mul(grad, y), .dim = CT_DIMS(dim), .keepdim = true);
-    gi[0] = ct_mul(y, ct_sub(grad, dot));
-    return true;
+    gi[0] = ct__softmax_backward(grad, ct__saved(n, 0), ((dim_ctx *)n->ctx)->dim, false);
+    return gi[0] != NULL;
 }
 static const ct_node_ops softmax_node = {"SoftmaxBackward0", "softmax", softmax_backward, NULL, NULL};
 
-/* y = log_softmax(x) = x - logsumexp(x): dx = grad - exp(y) * sum(grad, dim). */
+/* y = log_softmax(x) = x - logsumexp(x): dx = grad - exp(y) * sum(grad, dim), fused likewise. */
 static bool log_softmax_backward(ct_node *n, const ct_tensor *grad, ct_tensor **gi) {
-    int dim = ((dim_ctx *)n->ctx)->dim;
-    const ct_tensor *y = ct__saved(n, 0);
-    gi[0] = ct_sub(grad, ct_mul(ct_exp(y), ct_sum(grad, .dim = CT_DIMS(dim), .keepdim = true)));
-    return true;
+    gi[0] = ct__softmax_backward(grad, ct__saved(n, 0), ((dim_ctx *)n->ctx)->dim, true);
+    return gi[0] != NULL;
 }
 static const ct_node_ops log_softmax_node = {"LogSoftmaxBackward0", "log_softmax", log_softmax_backward, NULL, NULL};
 

@@ -284,4 +284,9 @@ bool ct__flash_attention_backward(const ct_tensor *grad, const ct_tensor *q, con
                                   const ct_tensor *out, const ct_tensor *lse, bool causal, double scale,
                                   ct_tensor **dq, ct_tensor **dk, ct_tensor **dv);
 
+/* cuda perf: softmax / log_softmax backward as one fused row op (softmax.c, softmax_impl.h has the
+ * math): dx for the gradient grad of y = softmax(x, dim) (log: y = log_softmax(x, dim)), from y
+ * alone. grad and y of one shape and device; dx is contiguous in y's dtype. */
+ct_tensor *ct__softmax_backward(const ct_tensor *grad, const ct_tensor *y, int dim, bool log);
+
 #endif /* CTORCH_NATIVE_IMPL_H */

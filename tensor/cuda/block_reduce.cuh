@@ -20,6 +20,15 @@ template <typename T, typename Combine> __device__ __forceinline__ T ct_warp_red
     return v;
 }
 
+// Butterfly over the warp: every lane ends with the result. a + b and max(a, b) give the same
+// bits in either order, so all lanes hold bitwise the same value. All 32 lanes must call it.
+__device__ __forceinline__ float ct_shfl_xor(float v, int o) { return __shfl_xor_sync(0xffffffffu, v, o); }
+__device__ __forceinline__ double ct_shfl_xor(double v, int o) { return __shfl_xor_sync(0xffffffffu, v, o); }
+template <typename T, typename Combine> __device__ __forceinline__ T ct_warp_allreduce(T v, Combine combine) {
+    for (int o = 16; o > 0; o >>= 1) v = combine(v, ct_shfl_xor(v, o));
+    return v;
+}
+
 // Every thread of the block must call it (it synchronizes); every thread gets the result.
 template <typename T, typename Combine> __device__ T ct_block_reduce(T v, Combine combine) {
     __shared__ T partial[32];

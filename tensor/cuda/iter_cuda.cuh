@@ -5,9 +5,10 @@
 //     (float4 for f32, 8 halfs for f16) over the aligned body and a scalar tail, or
 //   - through strides: each flat index is decomposed into per-dim indices (dim 0 innermost) and
 //     turned into a byte offset per operand; 32-bit division when the index space allows it.
-// Both are grid-stride loops with int64 indices over sm_count * 8 blocks of 256 threads at most
-// (a full wave on every SM; the loop covers any size). Reductions and other .cu files include
-// this header for OffsetCalc and the dtype traits.
+// The dense kernel has PyTorch's vectorized shape (blocks of 128 threads, 4 vectors per thread,
+// one block per tile: see dense_kernel); the strided one is a grid-stride loop with int64 indices
+// over sm_count * 8 blocks of 256 threads at most (a full wave on every SM; the loop covers any
+// size). Reductions and other .cu files include this header for OffsetCalc and the dtype traits.
 #ifndef CTORCH_ITER_CUDA_CUH
 #define CTORCH_ITER_CUDA_CUH
 
@@ -120,30 +121,54 @@ __device__ __forceinline__ typename Acc<T>::A input_at(const Inputs<T, NIN> &in,
     return load(*(const T *)(in.ptr[k] + byte_off));
 }
 
-// Dense: the aligned body in VEC-wide vectors, then the tail one element at a time.
+// Dense: PyTorch's vectorized elementwise shape. A block of kDenseThreads threads covers
+// kDenseThreads * kDenseUnroll VEC-wide vectors; thread t takes vectors t, t + kDenseThreads, ...
+// of its block (each step coalesced across the warp), issues the loads of all its vectors of
+// every input first, then computes and stores. One block per such tile (no grid-stride loop: the
+// block loop below runs once unless the tile count exceeds the grid limit); the last block also
+// takes the tail of fewer than VEC elements, one element per thread.
+constexpr int kDenseThreads = 128, kDenseUnroll = 4;
+
+template <int VEC> inline int64_t dense_tiles(int64_t n) {
+    const int64_t per_block = (int64_t)kDenseThreads * kDenseUnroll * VEC, tiles = (n + per_block - 1) / per_block;
+    return tiles < 1 ? 1 : tiles;
+}
+
 template <int VEC, typename OutT, typename InT, int NIN, typename F>
-__global__ void __launch_bounds__(kThreads) dense_kernel(OutT *__restrict__ out, Inputs<InT, NIN> in, int64_t n, F f) {
+__global__ void __launch_bounds__(kDenseThreads) dense_kernel(OutT *__restrict__ out, Inputs<InT, NIN> in, int64_t n,
+                                                              int64_t tiles, F f) {
     using A = typename Acc<InT>::A;
     A bval[NIN];
 #pragma unroll
     for (int k = 0; k < NIN; k++) bval[k] = (in.broadcast >> k & 1) ? input_at(in, k, 0) : A(0);
-    const int64_t nvec = n / VEC, step = thread_count();
-    for (int64_t v = thread_index(); v < nvec; v += step) {
-        Vec<InT, VEC> x[NIN];
+    const int64_t nvec = n / VEC;
+    for (int64_t tile = blockIdx.x; tile < tiles; tile += gridDim.x) {
+        const int64_t v0 = tile * (kDenseThreads * kDenseUnroll) + threadIdx.x;
+        Vec<InT, VEC> x[kDenseUnroll][NIN];
 #pragma unroll
-        for (int k = 0; k < NIN; k++)
-            if (!(in.broadcast >> k & 1)) x[k] = ((const Vec<InT, VEC> *)in.ptr[k])[v];
-        Vec<OutT, VEC> o;
+        for (int u = 0; u < kDenseUnroll; u++) {
+            const int64_t v = v0 + u * kDenseThreads;
 #pragma unroll
-        for (int j = 0; j < VEC; j++) {
-            A a[NIN];
-#pragma unroll
-            for (int k = 0; k < NIN; k++) a[k] = (in.broadcast >> k & 1) ? bval[k] : load(x[k].v[j]);
-            o.v[j] = store_as<OutT>(call(f, a));
+            for (int k = 0; k < NIN; k++)
+                if (v < nvec && !(in.broadcast >> k & 1)) x[u][k] = ((const Vec<InT, VEC> *)in.ptr[k])[v];
         }
-        ((Vec<OutT, VEC> *)out)[v] = o;
+#pragma unroll
+        for (int u = 0; u < kDenseUnroll; u++) {
+            const int64_t v = v0 + u * kDenseThreads;
+            if (v >= nvec) continue;
+            Vec<OutT, VEC> o;
+#pragma unroll
+            for (int j = 0; j < VEC; j++) {
+                A a[NIN];
+#pragma unroll
+                for (int k = 0; k < NIN; k++) a[k] = (in.broadcast >> k & 1) ? bval[k] : load(x[u][k].v[j]);
+                o.v[j] = store_as<OutT>(call(f, a));
+            }
+            ((Vec<OutT, VEC> *)out)[v] = o;
+        }
     }
-    for (int64_t i = nvec * VEC + thread_index(); i < n; i += step) {
+    const int64_t i = nvec * VEC + threadIdx.x; // the tail: fewer than VEC <= 16 < kDenseThreads elements
+    if (blockIdx.x == gridDim.x - 1 && i < n) {
         A a[NIN];
 #pragma unroll
         for (int k = 0; k < NIN; k++)
@@ -197,12 +222,15 @@ cudaError_t elementwise(const ct_cuda_iter *it, const void *const *host_value, F
         bool vec_ok = aligned(it->data[0], sizeof(OutT) * VEC);
         for (int k = 0; k < NIN; k++)
             if (!(in.broadcast >> k & 1)) vec_ok = vec_ok && aligned(in.ptr[k], sizeof(InT) * VEC);
-        if (vec_ok && VEC > 1)
-            dense_kernel<VEC, OutT, InT, NIN, F>
-                <<<grid_for(n / VEC > 0 ? n / VEC : 1, device), kThreads, 0, stream>>>((OutT *)it->data[0], in, n, f);
-        else
-            dense_kernel<1, OutT, InT, NIN, F>
-                <<<grid_for(n, device), kThreads, 0, stream>>>((OutT *)it->data[0], in, n, f);
+        if (vec_ok && VEC > 1) {
+            const int64_t tiles = dense_tiles<VEC>(n);
+            dense_kernel<VEC, OutT, InT, NIN, F><<<(unsigned)(tiles < INT32_MAX ? tiles : INT32_MAX), kDenseThreads, 0,
+                                                   stream>>>((OutT *)it->data[0], in, n, tiles, f);
+        } else {
+            const int64_t tiles = dense_tiles<1>(n);
+            dense_kernel<1, OutT, InT, NIN, F><<<(unsigned)(tiles < INT32_MAX ? tiles : INT32_MAX), kDenseThreads, 0,
+                                                 stream>>>((OutT *)it->data[0], in, n, tiles, f);
+        }
         return cudaGetLastError();
     }
     OffsetCalc<NIN + 1> oc = offset_calc<NIN + 1>(it, 0);

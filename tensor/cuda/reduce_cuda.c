@@ -1,8 +1,9 @@
 /* The CUDA entry of the reduction table: the plan copied into reduce_cuda.h's plain struct and
- * handed to the launchers on the tensor's device stream. */
+ * handed to the launchers on the tensor's device stream (softmax's in softmax_cuda.cu). */
 #include "../reduce_impl.h"
 #include "cuda_impl.h"
 #include "reduce_cuda.h"
+#include "softmax_cuda.h"
 
 #include <string.h>
 
@@ -55,7 +56,11 @@ static bool cuda_rows(const ct__red_plan *P) {
     ct__cuda_red c;
     to_cuda_plan(&c, P);
     int dev = P->device.index;
-    return ct__cuda_check("softmax/cumsum", dev, ct__cuda_rows(&c, ct__cuda_sm_count(dev), ct__cuda_stream(dev)));
+    if (P->kind == CT__ROW_SOFTMAX || P->kind == CT__ROW_LOG_SOFTMAX)
+        return ct__cuda_check(P->kind == CT__ROW_SOFTMAX ? "softmax" : "log_softmax", dev,
+                              ct__cuda_softmax(&c, dev, ct__cuda_stream(dev)));
+    return ct__cuda_check(P->kind == CT__ROW_CUMSUM ? "cumsum" : "cumprod", dev,
+                          ct__cuda_rows(&c, ct__cuda_sm_count(dev), ct__cuda_stream(dev)));
 }
 
 const ct__reduce_kernels ct__reduce_cuda_kernels = {.reduce = cuda_reduce, .rows = cuda_rows};

@@ -2,50 +2,77 @@
 //
 // Reductions: one block per output (threads stride over the inner block, then warp shuffles and
 // shared memory), one thread per output when the inner block is short, and column tiles (below)
-// when neighbouring outputs are neighbours in memory and the reduced dims are strided. Floats accumulate in double as on the CPU; integer
-// sum/prod/max/min exactly in int64 (unsigned, so overflow wraps as PyTorch's). max/min keep the
+// when neighbouring outputs are neighbours in memory and the reduced dims are strided.
+// f32/f16/bf16 accumulate in float (PyTorch's accumulate type on CUDA: f64 arithmetic is 2 to 64
+// times slower than f32 depending on the GPU), f64 inputs or outputs in double; each thread adds
+// its share serially and the shares meet in a tree (warp shuffles, then the block's warps), so
+// the rounding error grows with the per-thread share and the tree's depth, not the row length.
+// The CPU accumulates everything in double. Integer sum/prod/max/min are exact in int64
+// (unsigned, so overflow wraps as PyTorch's). max/min keep the
 // first extreme: a thread visits its elements in increasing position, and merges prefer the
 // lower position on ties and the first NaN, which always wins.
 //
-// softmax/log_softmax: one block per row, one pass for (max, sum of exp) with the online merge,
-// one pass to write; f32/f16/bf16 in float, f64 in double (as PyTorch). Dense rows load 16 bytes
-// at a time. cumsum/cumprod: one thread per row, in double (int64 for integers), like the CPU.
+// cumsum/cumprod: one thread per row, in double (int64 for integers), like the CPU. softmax and
+// log_softmax are in softmax_cuda.cu.
 #include "block_reduce.cuh"
 #include "dtype_cuda.cuh"
 #include "reduce_cuda.h"
 
+#include <type_traits>
+
 enum { SUM = 0, MEAN, PROD, MAX, MIN, VAR, NORM, LSE, ALL, ANY };
 enum { SOFTMAX = 0, LOG_SOFTMAX, CUMSUM, CUMPROD };
 
-// One partial result. a: sum / product / extreme / mean (var); b: M2 (var); i: integer
-// accumulator (and all/any); idx: position of the extreme; n: count.
-struct Acc {
-    double a, b;
+// One partial result, F the float accumulate type. a: sum / product / extreme / mean (var); b: M2
+// (var); i: integer accumulator (and all/any); idx: position of the extreme; n: count.
+template <typename F> struct Acc {
+    F a, b;
     int64_t i, idx, n;
 };
 
-__device__ __forceinline__ Acc ct_shfl_down(Acc v, int o) {
-    Acc r = {ct_shfl_down(v.a, o), ct_shfl_down(v.b, o), ct_shfl_down(v.i, o), ct_shfl_down(v.idx, o),
-             ct_shfl_down(v.n, o)};
+template <typename F> __device__ __forceinline__ Acc<F> ct_shfl_down(Acc<F> v, int o) {
+    Acc<F> r = {ct_shfl_down(v.a, o), ct_shfl_down(v.b, o), ct_shfl_down(v.i, o), ct_shfl_down(v.idx, o),
+                ct_shfl_down(v.n, o)};
     return r;
+}
+
+// Float accumulation for f32/f16/bf16 in and out; double when either side is f64 (or the input is
+// an integer: all/any, and the float kinds of integer inputs PyTorch allows).
+static bool float_acc(const ct__cuda_red &P) {
+    bool in = P.in_dtype == CT_CU_F32 || P.in_dtype == CT_CU_F16 || P.in_dtype == CT_CU_BF16;
+    return in && P.out_dtype != CT_CU_F64;
+}
+
+// An element as F: 16-bit floats and f32 straight to float.
+template <typename F> __device__ __forceinline__ F load_acc(const char *x, int dt) {
+    if constexpr (std::is_same<F, float>::value) {
+        switch (dt) {
+        case CT_CU_F32: return *(const float *)x;
+        case CT_CU_F16: return __half2float(*(const __half *)x);
+        case CT_CU_BF16: return __bfloat162float(*(const __nv_bfloat16 *)x);
+        default: return (float)ct_cu_load_f64(x, dt);
+        }
+    } else {
+        return ct_cu_load_f64(x, dt);
+    }
 }
 
 __device__ __forceinline__ bool is_int_kind(const ct__cuda_red &P) {
     return P.int_acc && (P.kind == SUM || P.kind == PROD || P.kind == MAX || P.kind == MIN);
 }
 
-__device__ __forceinline__ double min_nan(double m, double v) { return (v < m || v != v) ? v : m; }
+template <typename F> __device__ __forceinline__ F min_nan(F m, F v) { return (v < m || v != v) ? v : m; }
 
-__device__ Acc acc_init(const ct__cuda_red &P) {
-    Acc A = {0, 0, 0, 0, 0};
+template <typename F> __device__ Acc<F> acc_init(const ct__cuda_red &P) {
+    Acc<F> A = {0, 0, 0, 0, 0};
     if (P.kind == PROD) A.a = 1, A.i = 1;
-    if (P.kind == NORM && P.p == -INFINITY) A.a = INFINITY;
+    if (P.kind == NORM && P.p == -INFINITY) A.a = (F)INFINITY;
     if (P.kind == ALL) A.i = 1;
     return A;
 }
 
 // Adds the element at inner position k (byte pointer x) to A.
-__device__ void acc_add(Acc &A, const ct__cuda_red &P, const char *x, int64_t k) {
+template <typename F> __device__ void acc_add(Acc<F> &A, const ct__cuda_red &P, const char *x, int64_t k) {
     if (is_int_kind(P)) {
         int64_t v = ct_cu_load_i64(x, P.in_dtype);
         switch (P.kind) {
@@ -58,7 +85,7 @@ __device__ void acc_add(Acc &A, const ct__cuda_red &P, const char *x, int64_t k)
         A.n++;
         return;
     }
-    double v = ct_cu_load_f64(x, P.in_dtype);
+    F v = load_acc<F>(x, P.in_dtype);
     switch (P.kind) {
     case SUM:
     case MEAN: A.a += v; break;
@@ -68,18 +95,18 @@ __device__ void acc_add(Acc &A, const ct__cuda_red &P, const char *x, int64_t k)
         if (A.n == 0 || (A.a == A.a && ((P.kind == MAX ? v > A.a : v < A.a) || v != v))) A.a = v, A.idx = k;
         break;
     case VAR: { // Welford
-        double delta = v - A.a;
-        A.a += delta / (double)(A.n + 1);
+        F delta = v - A.a;
+        A.a += delta / (F)(A.n + 1);
         A.b += delta * (v - A.a);
         break;
     }
     case NORM: {
-        double p = P.p, f = fabs(v);
+        F p = (F)P.p, f = fabs(v);
         if (p == 0) A.a += v != 0;
         else if (p == 1) A.a += f;
         else if (p == 2) A.a += v * v;
-        else if (p == INFINITY) A.a = ct_max_nan(A.a, f);
-        else if (p == -INFINITY) A.a = min_nan(A.a, f);
+        else if (P.p == INFINITY) A.a = ct_max_nan(A.a, f);
+        else if (P.p == -INFINITY) A.a = min_nan(A.a, f);
         else A.a += pow(f, p);
         break;
     }
@@ -90,9 +117,9 @@ __device__ void acc_add(Acc &A, const ct__cuda_red &P, const char *x, int64_t k)
     A.n++;
 }
 
-struct AccMerge {
+template <typename F> struct AccMerge {
     const ct__cuda_red *P;
-    __device__ Acc operator()(Acc A, Acc B) const {
+    __device__ Acc<F> operator()(Acc<F> A, Acc<F> B) const {
         if (B.n == 0) return A;
         if (A.n == 0) return B;
         switch (P->kind) {
@@ -119,7 +146,7 @@ struct AccMerge {
             break;
         }
         case VAR: { // Chan et al.
-            double na = (double)A.n, nb = (double)B.n, n = na + nb, delta = B.a - A.a;
+            F na = (F)A.n, nb = (F)B.n, n = na + nb, delta = B.a - A.a;
             A.a += delta * nb / n;
             A.b += B.b + delta * delta * na * nb / n;
             break;
@@ -140,39 +167,39 @@ struct AccMerge {
 };
 
 struct MaxNan {
-    __device__ double operator()(double a, double b) const { return ct_max_nan(a, b); }
+    template <typename F> __device__ F operator()(F a, F b) const { return ct_max_nan(a, b); }
 };
 
-__device__ void acc_finish(const Acc &A, const ct__cuda_red &P, double shift, char *out, char *idx_out) {
+template <typename F> __device__ void acc_finish(const Acc<F> &A, const ct__cuda_red &P, F shift, char *out, char *idx_out) {
     if (idx_out) *(int64_t *)idx_out = A.idx;
     if (!out) return;
     if (is_int_kind(P)) {
         ct_cu_store_i64(out, P.out_dtype, A.i);
         return;
     }
-    double v = A.a;
+    F v = A.a;
     switch (P.kind) {
-    case MEAN: v = A.a / (double)P.ninner; break;
+    case MEAN: v = A.a / (F)P.ninner; break;
     case VAR: {
-        double denom = (double)A.n - P.correction;
-        v = A.n == 0 ? NAN : A.b / (denom > 0 ? denom : 0);
+        F denom = (F)((double)A.n - P.correction);
+        v = A.n == 0 ? (F)NAN : A.b / (denom > 0 ? denom : (F)0);
         if (P.take_sqrt) v = sqrt(v);
         break;
     }
     case NORM:
         if (P.p == 2) v = sqrt(A.a);
-        else if (P.p != 0 && P.p != 1 && isfinite(P.p)) v = pow(A.a, 1 / P.p);
+        else if (P.p != 0 && P.p != 1 && isfinite(P.p)) v = pow(A.a, (F)(1 / P.p));
         break;
     case LSE: v = log(A.a) + shift; break;
     case ALL:
-    case ANY: v = (double)A.i; break;
+    case ANY: v = (F)A.i; break;
     default: break;
     }
-    ct_cu_store_f64(out, P.out_dtype, v);
+    ct_cu_store_f64(out, P.out_dtype, (double)v);
 }
 
 // Writes output o (and its index) from its accumulator.
-__device__ void finish_output(const ct__cuda_red &P, int64_t o, const Acc &A, double shift) {
+template <typename F> __device__ void finish_output(const ct__cuda_red &P, int64_t o, const Acc<F> &A, F shift) {
     char *out = P.out ? P.out + ct_cu_offset(o, P.outer_ndim, P.outer_shape, P.outer_out) : NULL;
     char *idx = P.idx_out ? P.idx_out + ct_cu_offset(o, P.outer_ndim, P.outer_shape, P.outer_idx) : NULL;
     acc_finish(A, P, shift, out, idx);
@@ -185,19 +212,18 @@ __device__ __forceinline__ const char *inner_ptr(const ct__cuda_red &P, const ch
 
 // Reduces output o with `nthreads` threads (tid among them): BLOCK means the whole block
 // cooperates and merges; otherwise the thread is alone.
-template <bool BLOCK> __device__ void reduce_output(const ct__cuda_red &P, int64_t o, int tid, int nthreads) {
+template <bool BLOCK, typename F> __device__ void reduce_output(const ct__cuda_red &P, int64_t o, int tid, int nthreads) {
     const char *base = P.in + ct_cu_offset(o, P.outer_ndim, P.outer_shape, P.outer_in);
-    AccMerge merge = {&P};
-    double shift = 0;
-    Acc A = acc_init(P);
+    AccMerge<F> merge = {&P};
+    F shift = 0;
+    Acc<F> A = acc_init<F>(P);
     if (P.kind == LSE) { // shift by the max when finite (PyTorch shifts by 0 otherwise)
-        double m = -INFINITY;
-        for (int64_t k = tid; k < P.ninner; k += nthreads)
-            m = ct_max_nan(m, ct_cu_load_f64(inner_ptr(P, base, k), P.in_dtype));
+        F m = (F)-INFINITY;
+        for (int64_t k = tid; k < P.ninner; k += nthreads) m = ct_max_nan(m, load_acc<F>(inner_ptr(P, base, k), P.in_dtype));
         if (BLOCK) m = ct_block_reduce(m, MaxNan());
-        shift = isfinite(m) ? m : 0;
+        shift = isfinite(m) ? m : (F)0;
         for (int64_t k = tid; k < P.ninner; k += nthreads) {
-            A.a += exp(ct_cu_load_f64(inner_ptr(P, base, k), P.in_dtype) - shift);
+            A.a += exp(load_acc<F>(inner_ptr(P, base, k), P.in_dtype) - shift);
             A.n++;
         }
     } else {
@@ -210,13 +236,13 @@ template <bool BLOCK> __device__ void reduce_output(const ct__cuda_red &P, int64
     finish_output(P, o, A, shift);
 }
 
-__global__ void reduce_block_kernel(const ct__cuda_red P) {
-    for (int64_t o = blockIdx.x; o < P.nout; o += gridDim.x) reduce_output<true>(P, o, threadIdx.x, blockDim.x);
+template <typename F> __global__ void reduce_block_kernel(const ct__cuda_red P) {
+    for (int64_t o = blockIdx.x; o < P.nout; o += gridDim.x) reduce_output<true, F>(P, o, threadIdx.x, blockDim.x);
 }
 
-__global__ void reduce_thread_kernel(const ct__cuda_red P) {
+template <typename F> __global__ void reduce_thread_kernel(const ct__cuda_red P) {
     for (int64_t o = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; o < P.nout; o += (int64_t)gridDim.x * blockDim.x)
-        reduce_output<false>(P, o, 0, 1);
+        reduce_output<false, F>(P, o, 0, 1);
 }
 
 // ---- column reductions: a block per tile of neighbouring outputs, the rows split over its warps ----
@@ -230,7 +256,7 @@ __global__ void reduce_thread_kernel(const ct__cuda_red P) {
 // meet in shared memory and are folded in slot order; when the rows are also split over blockIdx.y
 // (too few tiles to fill the GPU), each range's fold goes to a workspace and a second kernel folds
 // the ranges in order. Every order is fixed by the shape and the SM count alone, so results are
-// reproducible run to run. Accumulation is in double as on the other paths (and the CPU's).
+// reproducible run to run. Accumulation as on the other paths (float or double, see above).
 #define COL_MAX_WARPS 8
 #define COL_MIN_ROWS 16 // rows a slot should visit at least, before adding warps or row ranges
 
@@ -267,9 +293,10 @@ static ColCfg col_config(const ct__cuda_red &P, int sm_count) {
     return c;
 }
 
-__global__ void reduce_columns_kernel(const ct__cuda_red P, int tw, int rp, int64_t tiles, int64_t splits, Acc *ws) {
-    __shared__ Acc partial[32 * COL_MAX_WARPS];
-    AccMerge merge = {&P};
+template <typename F>
+__global__ void reduce_columns_kernel(const ct__cuda_red P, int tw, int rp, int64_t tiles, int64_t splits, Acc<F> *ws) {
+    __shared__ Acc<F> partial[32 * COL_MAX_WARPS];
+    AccMerge<F> merge = {&P};
     int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, col = lane % tw, phase = lane / tw;
     bool active = phase < rp; // lanes past TW * RP have no slot
     int64_t nslots = (int64_t)(blockDim.x >> 5) * rp, slot = (int64_t)warp * rp + phase;
@@ -277,7 +304,7 @@ __global__ void reduce_columns_kernel(const ct__cuda_red P, int tw, int rp, int6
     int64_t k1 = k0 + chunk < P.ninner ? k0 + chunk : P.ninner;
     for (int64_t tile = blockIdx.x; tile < tiles; tile += gridDim.x) {
         int64_t o = tile * tw + col;
-        Acc A = acc_init(P);
+        Acc<F> A = acc_init<F>(P);
         if (active && o < P.nout) {
             const char *base = P.in + ct_cu_offset(o, P.outer_ndim, P.outer_shape, P.outer_in);
             for (int64_t k = k0 + slot; k < k1; k += nslots) acc_add(A, P, inner_ptr(P, base, k), k);
@@ -285,21 +312,21 @@ __global__ void reduce_columns_kernel(const ct__cuda_red P, int tw, int rp, int6
         if (active) partial[slot * tw + col] = A;
         __syncthreads();
         if (threadIdx.x < tw && o < P.nout) { // slot 0 of each output (col == threadIdx.x) folds
-            Acc B = partial[col];
+            Acc<F> B = partial[col];
             for (int64_t s = 1; s < nslots; s++) B = merge(B, partial[s * tw + col]);
-            if (splits == 1) finish_output(P, o, B, 0);
+            if (splits == 1) finish_output(P, o, B, (F)0);
             else ws[blockIdx.y * P.nout + o] = B;
         }
         __syncthreads(); // partial is reused by the next tile
     }
 }
 
-__global__ void reduce_columns_finish(const ct__cuda_red P, int64_t splits, const Acc *ws) {
-    AccMerge merge = {&P};
+template <typename F> __global__ void reduce_columns_finish(const ct__cuda_red P, int64_t splits, const Acc<F> *ws) {
+    AccMerge<F> merge = {&P};
     for (int64_t o = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; o < P.nout; o += (int64_t)gridDim.x * blockDim.x) {
-        Acc A = ws[o];
+        Acc<F> A = ws[o];
         for (int64_t s = 1; s < splits; s++) A = merge(A, ws[s * P.nout + o]);
-        finish_output(P, o, A, 0);
+        finish_output(P, o, A, (F)0);
     }
 }
 
@@ -307,85 +334,39 @@ static unsigned grid_for(int64_t work, int64_t cap) { return (unsigned)(work < c
 
 extern "C" size_t ct__cuda_reduce_workspace(const ct__cuda_red *plan, int sm_count) {
     ColCfg c = col_config(*plan, sm_count);
-    return c.use && c.splits > 1 ? (size_t)(c.splits * plan->nout) * sizeof(Acc) : 0;
+    size_t acc = float_acc(*plan) ? sizeof(Acc<float>) : sizeof(Acc<double>);
+    return c.use && c.splits > 1 ? (size_t)(c.splits * plan->nout) * acc : 0;
 }
 
-extern "C" cudaError_t ct__cuda_reduce(const ct__cuda_red *plan, int sm_count, void *workspace, cudaStream_t stream) {
-    const ct__cuda_red &P = *plan;
-    if (P.nout == 0) return cudaSuccess;
+template <typename F> static cudaError_t reduce(const ct__cuda_red &P, int sm_count, void *workspace, cudaStream_t stream) {
     ColCfg c = col_config(P, sm_count);
     if (c.use) {
         if (c.splits > 1 && !workspace) return cudaErrorInvalidValue;
         dim3 grid(grid_for(c.tiles, 0x7fffffff), (unsigned)c.splits);
-        reduce_columns_kernel<<<grid, 32 * c.warps, 0, stream>>>(P, c.tw, c.rp, c.tiles, c.splits, (Acc *)workspace);
+        reduce_columns_kernel<F><<<grid, 32 * c.warps, 0, stream>>>(P, c.tw, c.rp, c.tiles, c.splits, (Acc<F> *)workspace);
         cudaError_t e = cudaGetLastError();
         if (e != cudaSuccess || c.splits == 1) return e;
         int threads = 128;
-        reduce_columns_finish<<<grid_for((P.nout + threads - 1) / threads, 65535), threads, 0, stream>>>(
-            P, c.splits, (const Acc *)workspace);
+        reduce_columns_finish<F><<<grid_for((P.nout + threads - 1) / threads, 65535), threads, 0, stream>>>(
+            P, c.splits, (const Acc<F> *)workspace);
         return cudaGetLastError();
     }
     bool per_thread = P.ninner <= 32 || (is_columns(P) && P.nout >= 64 * (int64_t)sm_count);
     if (per_thread) {
         int threads = 128;
-        reduce_thread_kernel<<<grid_for((P.nout + threads - 1) / threads, 65535), threads, 0, stream>>>(P);
+        reduce_thread_kernel<F><<<grid_for((P.nout + threads - 1) / threads, 65535), threads, 0, stream>>>(P);
     } else {
         int threads = 32;
         while (threads < 512 && threads < P.ninner / 4) threads *= 2;
-        reduce_block_kernel<<<grid_for(P.nout, 1 << 20), threads, 0, stream>>>(P);
+        reduce_block_kernel<F><<<grid_for(P.nout, 1 << 20), threads, 0, stream>>>(P);
     }
     return cudaGetLastError();
 }
 
-// ---- softmax and log_softmax: one block per row ----
-
-template <typename T, typename A> struct RowIO {
-    const char *in;
-    char *out;
-    int64_t n, s_in, s_out;
-    bool vec; // both rows dense and 16-byte aligned
-    __device__ A load(int64_t k) const { return ct_to_acc(*(const T *)(in + k * s_in)); }
-    __device__ void store(int64_t k, A v) const { *(T *)(out + k * s_out) = ct_from_acc<T>(v); }
-};
-
-template <typename T, typename A>
-__global__ void softmax_kernel(const ct__cuda_red P) {
-    typedef ct_vec16<T> V;
-    for (int64_t r = blockIdx.x; r < P.nout; r += gridDim.x) {
-        RowIO<T, A> io;
-        io.in = P.in + ct_cu_offset(r, P.outer_ndim, P.outer_shape, P.outer_in);
-        io.out = P.out + ct_cu_offset(r, P.outer_ndim, P.outer_shape, P.outer_out);
-        io.n = P.ninner;
-        io.s_in = P.inner_ndim ? P.inner_in[0] : 0;
-        io.s_out = P.inner_out;
-        io.vec = io.s_in == (int64_t)sizeof(T) && io.s_out == (int64_t)sizeof(T) &&
-                 ((uintptr_t)io.in % 16) == 0 && ((uintptr_t)io.out % 16) == 0;
-        int64_t nvec = io.vec ? io.n / V::N : 0, tail = nvec * V::N;
-        ct_ms<A> ms = {(A)-INFINITY, 0};
-        for (int64_t j = threadIdx.x; j < nvec; j += blockDim.x) {
-            V v = ((const V *)io.in)[j];
-#pragma unroll
-            for (int e = 0; e < V::N; e++) ms = ct_ms_add(ms, ct_to_acc(v.v[e]));
-        }
-        for (int64_t k = tail + threadIdx.x; k < io.n; k += blockDim.x) ms = ct_ms_add(ms, io.load(k));
-        ms = ct_block_reduce(ms, ct_ms_merge_fn());
-        bool is_log = P.kind == LOG_SOFTMAX;
-        // softmax: exp(x - m) / s; log_softmax: x - m - log(s)
-        A m = ms.m, scale = (A)1 / ms.s, log_s = log(ms.s);
-        for (int64_t j = threadIdx.x; j < nvec; j += blockDim.x) {
-            V v = ((const V *)io.in)[j], y;
-#pragma unroll
-            for (int e = 0; e < V::N; e++) {
-                A x = ct_to_acc(v.v[e]);
-                y.v[e] = ct_from_acc<T>(is_log ? (x - m) - log_s : exp(x - m) * scale);
-            }
-            ((V *)io.out)[j] = y;
-        }
-        for (int64_t k = tail + threadIdx.x; k < io.n; k += blockDim.x) {
-            A x = io.load(k);
-            io.store(k, is_log ? (x - m) - log_s : exp(x - m) * scale);
-        }
-    }
+extern "C" cudaError_t ct__cuda_reduce(const ct__cuda_red *plan, int sm_count, void *workspace, cudaStream_t stream) {
+    if (plan->nout == 0) return cudaSuccess;
+    return float_acc(*plan) ? reduce<float>(*plan, sm_count, workspace, stream)
+                            : reduce<double>(*plan, sm_count, workspace, stream);
 }
 
 // ---- cumsum and cumprod: one thread per row ----
@@ -414,28 +395,12 @@ __global__ void scan_kernel(const ct__cuda_red P) {
     }
 }
 
-template <typename T, typename A> static void launch_softmax(const ct__cuda_red &P, cudaStream_t stream) {
-    int64_t per_thread = 4 * (16 / (int64_t)sizeof(T)); // elements a thread should at least own
-    int threads = 32;
-    while (threads < 1024 && threads * per_thread < P.ninner) threads *= 2;
-    softmax_kernel<T, A><<<grid_for(P.nout, 1 << 20), threads, 0, stream>>>(P);
-}
-
 extern "C" cudaError_t ct__cuda_rows(const ct__cuda_red *plan, int sm_count, cudaStream_t stream) {
     const ct__cuda_red &P = *plan;
     (void)sm_count;
+    if (P.kind != CUMSUM && P.kind != CUMPROD) return cudaErrorInvalidValue; // softmax: softmax_cuda.cu
     if (P.nout == 0 || P.ninner == 0) return cudaSuccess;
-    if (P.kind == CUMSUM || P.kind == CUMPROD) {
-        int threads = 128;
-        scan_kernel<<<grid_for((P.nout + threads - 1) / threads, 65535), threads, 0, stream>>>(P);
-        return cudaGetLastError();
-    }
-    switch (P.in_dtype) { // softmax keeps the dtype: in == out
-    case CT_CU_F16: launch_softmax<__half, float>(P, stream); break;
-    case CT_CU_BF16: launch_softmax<__nv_bfloat16, float>(P, stream); break;
-    case CT_CU_F32: launch_softmax<float, float>(P, stream); break;
-    case CT_CU_F64: launch_softmax<double, double>(P, stream); break;
-    default: return cudaErrorInvalidValue;
-    }
+    int threads = 128;
+    scan_kernel<<<grid_for((P.nout + threads - 1) / threads, 65535), threads, 0, stream>>>(P);
     return cudaGetLastError();
 }

@@ -30,6 +30,7 @@ extern "C" {
 /* Bytes of device workspace ct__cuda_reduce needs for the plan (0: none). */
 size_t ct__cuda_reduce_workspace(const ct__cuda_red *plan, int sm_count);
 cudaError_t ct__cuda_reduce(const ct__cuda_red *plan, int sm_count, void *workspace, cudaStream_t stream);
+/* cumsum / cumprod rows (softmax: softmax_cuda.h). */
 cudaError_t ct__cuda_rows(const ct__cuda_red *plan, int sm_count, cudaStream_t stream);
 #ifdef __cplusplus
 }

@@ -186,6 +186,9 @@ static void test_gradcheck_softmax_cumulative(void **state) {
         {"log_softmax dim 1", apply_along, ALONG(ct_log_softmax, 1), 1, {CT_SHAPE(3, 4)}, 0, 0},
         {"log_softmax dim -1", apply_along, ALONG(ct_log_softmax, -1), 1, {CT_SHAPE(2, 3, 4)}, 0, 0},
         {"log_softmax dim 0", apply_along, ALONG(ct_log_softmax, 0), 1, {CT_SHAPE(2, 3, 4)}, 0, 0},
+        /* the CPU kernel's tiles of 256 neighbouring rows: more than one */
+        {"softmax dim 1 of 2x3x260", apply_along, ALONG(ct_softmax, 1), 1, {CT_SHAPE(2, 3, 260)}, 0, 0},
+        {"log_softmax dim 0 of 2x260", apply_along, ALONG(ct_log_softmax, 0), 1, {CT_SHAPE(2, 260)}, 0, 0},
         {"cumsum dim 0", apply_along, ALONG(ct_cumsum, 0), 1, {CT_SHAPE(3, 4)}, 0, 0},
         {"cumsum dim -1", apply_along, ALONG(ct_cumsum, -1), 1, {CT_SHAPE(2, 3, 4)}, 0, 0},
         {"cumsum 0-d", apply_along, ALONG(ct_cumsum, 0), 1, {CT_SHAPE()}, 0, 0},

@@ -344,10 +344,43 @@ static void gradients_match_cpu(void **state) {
     }
 }
 
+/* The dense (vectorized) kernel over sizes around its tiles (128 threads x 4 vectors: 2048 f32,
+ * 4096 f16, 1024 f64, 8192 u8 elements per block) and tails of fewer than one vector, aligned and
+ * offset by one element (the element-wise variant), with a broadcast scalar and in place. */
+static void dense_sizes_and_tails(void **state) {
+    (void)state;
+    uint64_t rng = 17;
+    const ct_dtype dtypes[] = {CT_F32, CT_F16, CT_F64, CT_U8, CT_I64};
+    const int64_t sizes[] = {1, 3, 15, 17, 511, 1024, 2048, 2049, 3 * 4096 + 7, 70001};
+    for (size_t di = 0; di < sizeof dtypes / sizeof *dtypes; di++) {
+        ct_dtype dt = dtypes[di];
+        for (size_t si = 0; si < sizeof sizes / sizeof *sizes; si++) {
+            int64_t n = sizes[si];
+            for (int offset = 0; offset < 2; offset++) CT_SCOPE {
+                ct_tensor *a = tu_random(&rng, CT_SHAPE(n), dt, TU_CONTIGUOUS, 0, 100);
+                ct_tensor *b = tu_random(&rng, CT_SHAPE(n), dt, TU_CONTIGUOUS, 0, 100);
+                /* offset: views one element into a longer buffer, so no 16-byte vector is aligned */
+                ct_tensor *ag = offset ? ct_narrow(ct_to(ct_cat(CT_TENSORS(ct_zeros(CT_SHAPE(1), .dtype = dt), a), 0), GPU), 0, 1, n)
+                                       : ct_to(a, GPU);
+                ct_tensor *bg = offset ? ct_narrow(ct_to(ct_cat(CT_TENSORS(ct_zeros(CT_SHAPE(1), .dtype = dt), b), 0), GPU), 0, 1, n)
+                                       : ct_to(b, GPU);
+                assert_same(ct_add(a, b), ct_add(ag, bg), 0, 0, "dense add");
+                assert_same(ct_mul(a, ct_scalar(3)), ct_mul(ag, ct_scalar(3)), 0, 0, "dense mul by a scalar");
+                assert_same(ct_lt(a, b), ct_lt(ag, bg), 0, 0, "dense lt (bool out)");
+                ct_tensor *ac = ct_clone(a);
+                assert_non_null(ct_add_(ac, b));
+                assert_non_null(ct_add_(ag, bg));
+                assert_same(ac, ag, 0, 0, "dense add_ in place");
+            }
+        }
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(unary_ops),
         cmocka_unit_test(binary_ops),
+        cmocka_unit_test(dense_sizes_and_tails),
         cmocka_unit_test(cpu_scalars_with_cuda_tensors),
         cmocka_unit_test(integer_division_by_zero),
         cmocka_unit_test(where_and_masked_fill),

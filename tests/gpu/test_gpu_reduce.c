@@ -1,6 +1,7 @@
 /* CUDA reductions, softmax, scans, indexing and the fused cross-entropy against the CPU on the
  * same values, on non-contiguous inputs (views taken on each device of the same data). */
 #include "../common/testutil.h"
+#include "../../tensor/native_impl.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -51,6 +52,9 @@ static void reductions(void **state) {
     const ct_dtype dtypes[] = {CT_F32, CT_F64, CT_BF16, CT_F16};
     for (size_t di = 0; di < sizeof dtypes / sizeof *dtypes; di++) {
         ct_dtype dt = dtypes[di];
+        /* CUDA accumulates f32 in float (per-thread shares of at most a few hundred terms, then a
+         * tree), the CPU in double: for these lengths (up to 55,500 terms) the float sums stay
+         * well within 1e-5 relative */
         double rtol = dt == CT_F32 ? 1e-5 : dt == CT_F64 ? 1e-12 : 1e-2, atol = dt == CT_F32 || dt == CT_F64 ? 1e-6 : 1e-2;
         pair x = random_pair(&st, CT_SHAPE(5, 37, 300), dt, 0.5, 2);
         const ct_dims dimsets[] = {CT_DIMS(), CT_DIMS(0), CT_DIMS(1), CT_DIMS(2), CT_DIMS(0, 2), CT_DIMS(-1, 1)};
@@ -70,6 +74,11 @@ static void reductions(void **state) {
                 assert_same("any", ct_any_opt(x.cpu, o), ct_any_opt(x.gpu, o), 0, 0);
             }
         }
+        /* an f64 result accumulates in double on the device as well: the CPU's sum to 1e-12 */
+        if (dt == CT_F32)
+            for (int d = 0; d < 3; d++)
+                assert_same("sum to f64", ct_sum(x.cpu, .dim = CT_DIMS(d), .dtype = CT_F64),
+                            ct_sum(x.gpu, .dim = CT_DIMS(d), .dtype = CT_F64), 1e-12, 0);
         for (int d = 0; d < 3; d++) {
             ct_tensor *ic = NULL, *ig = NULL;
             assert_same("max_dim", ct_max_dim(x.cpu, d, false, &ic), ct_max_dim(x.gpu, d, false, &ig), 0, 0);
@@ -122,12 +131,94 @@ static void softmax_and_scans(void **state) {
     assert_same("cumsum i32", ct_cumsum(xi.cpu, 1), ct_cumsum(xi.gpu, 1), 0, 0);
 }
 
+/* The largest |value| of t (0 for an empty one), for tolerances relative to a result's scale. */
+static double max_abs(const ct_tensor *t) {
+    double m = 0, *v = tu_values(t);
+    for (int64_t i = 0; i < ct_numel(t); i++) m = fmax(m, fabs(v[i]));
+    return m;
+}
+
+/* [rows, n] with the same values on both devices, laid out alike on each: dense, offset by one
+ * element with rows n + 1 apart (no row 16-byte aligned but by chance), or transposed (the rows
+ * strided). */
+static pair view_pair(uint64_t *st, int64_t rows, int64_t n, ct_dtype dt, tu_layout layout, double lo, double hi) {
+    if (layout == TU_TRANSPOSED) {
+        ct_tensor *base = tu_random(st, CT_SHAPE(n, rows), dt, TU_CONTIGUOUS, lo, hi);
+        return (pair){ct_transpose(base, 0, 1), ct_transpose(ct_to(base, CT_CUDA(0)), 0, 1)};
+    }
+    if (layout == TU_OFFSET) {
+        ct_tensor *base = tu_random(st, CT_SHAPE(rows, n + 1), dt, TU_CONTIGUOUS, lo, hi);
+        return (pair){ct_narrow(base, 1, 1, n), ct_narrow(ct_to(base, CT_CUDA(0)), 1, 1, n)};
+    }
+    ct_tensor *base = tu_random(st, CT_SHAPE(rows, n), dt, TU_CONTIGUOUS, lo, hi);
+    return (pair){base, ct_to(base, CT_CUDA(0))};
+}
+
+/* Every kernel shape of softmax_cuda.cu, forward and the fused backward, against the CPU:
+ * warp rows held as 16-byte vectors (n a multiple of the vector, aligned) or element by element
+ * (odd n, offset views, strided rows), the f64 warp limit (512) and one past it, block rows with
+ * and without the shared-memory row cache (5000; 50304 needs the opt-in above 48 KiB), rows that
+ * alternate between aligned and not (1030 f32 is 4120 bytes), and rows along an earlier dim. */
+static void softmax_kernel_shapes(void **state) {
+    (void)state;
+    uint64_t st = 6;
+    const ct_dtype dtypes[] = {CT_F32, CT_F64, CT_BF16, CT_F16};
+    const int64_t lens[] = {1, 33, 64, 512, 513, 1024, 1030, 5000, 50304};
+    const tu_layout layouts[] = {TU_CONTIGUOUS, TU_OFFSET, TU_TRANSPOSED};
+    for (size_t di = 0; di < sizeof dtypes / sizeof *dtypes; di++) {
+        ct_dtype dt = dtypes[di];
+        bool half = dt == CT_BF16 || dt == CT_F16;
+        double rtol = dt == CT_F32 ? 1e-5 : dt == CT_F64 ? 1e-12 : 2e-2, atol = dt == CT_F32 || dt == CT_F64 ? 1e-7 : 1e-2;
+        for (size_t li = 0; li < sizeof lens / sizeof *lens; li++) {
+            int64_t n = lens[li], rows = n > 5000 ? 3 : 9;
+            for (size_t lay = 0; lay < sizeof layouts / sizeof *layouts; lay++) CT_SCOPE {
+                if (layouts[lay] == TU_TRANSPOSED && n > 1030) break; /* strided rows: the short ones suffice */
+                pair x = view_pair(&st, rows, n, dt, layouts[lay], -8, 8);
+                pair g = view_pair(&st, rows, n, dt, layouts[(lay + 1) % 3], -1, 1);
+                for (int log = 0; log < 2; log++) {
+                    char what[96];
+                    snprintf(what, sizeof what, "%s %s n=%lld %s", log ? "log_softmax" : "softmax", ct_dtype_name(dt),
+                             (long long)n, tu_layout_names[layouts[lay]]);
+                    ct_tensor *yc = log ? ct_log_softmax(x.cpu, 1) : ct_softmax(x.cpu, 1);
+                    ct_tensor *yd = log ? ct_log_softmax(x.gpu, 1) : ct_softmax(x.gpu, 1);
+                    assert_same(what, yc, yd, rtol, atol);
+                    /* the backward from the same y on both devices */
+                    ct_tensor *dxc = ct__softmax_backward(g.cpu, yc, 1, log);
+                    ct_tensor *dxd = ct__softmax_backward(g.gpu, ct_to(yc, CT_CUDA(0)), -1, log);
+                    strcat(what, " backward");
+                    assert_same(what, dxc, dxd, rtol, (half ? 1e-2 : dt == CT_F32 ? 1e-6 : 1e-12) * max_abs(dxc));
+                }
+            }
+        }
+    }
+    /* rows along every dim of 3-d tensors: strided rows of the backward, short (warp) and long (block) */
+    const ct_shape shapes[] = {CT_SHAPE(300, 6, 5), CT_SHAPE(2, 2000, 3)};
+    pair g;
+    for (int si = 0; si < 2; si++) {
+        pair x = random_pair(&st, shapes[si], CT_F32, -4, 4);
+        g = random_pair(&st, shapes[si], CT_F32, -1, 1);
+        for (int d = 0; d < 3; d++)
+            for (int log = 0; log < 2; log++) {
+                ct_tensor *yc = log ? ct_log_softmax(x.cpu, d) : ct_softmax(x.cpu, d);
+                assert_same("softmax along a dim", yc, log ? ct_log_softmax(x.gpu, d) : ct_softmax(x.gpu, d), 1e-5, 1e-7);
+                ct_tensor *dxc = ct__softmax_backward(g.cpu, yc, d, log);
+                assert_same("softmax backward along a dim", dxc,
+                            ct__softmax_backward(g.gpu, ct_to(yc, CT_CUDA(0)), d, log), 1e-5, 1e-6 * max_abs(dxc));
+            }
+    }
+    /* both operands on one device */
+    assert_null(ct__softmax_backward(g.cpu, ct_to(g.cpu, CT_CUDA(0)), 0, false));
+    tu_assert_error(CT_ERR_DEVICE, "softmax_backward: Expected all tensors to be on the same device");
+}
+
 /* backward of softmax / log_softmax / sum on both devices: the .grad of the leaves agree */
 static void softmax_gradients(void **state) {
     (void)state;
     uint64_t st = 3;
-    ct_tensor *base = tu_random(&st, CT_SHAPE(7, 33), CT_F32, TU_CONTIGUOUS, -3, 3);
-    ct_tensor *w = tu_random(&st, CT_SHAPE(7, 33), CT_F32, TU_CONTIGUOUS, -1, 1);
+    const int64_t lens[] = {33, 1024, 5000}; /* warp rows (element-wise, vectors) and block rows */
+    for (size_t li = 0; li < sizeof lens / sizeof *lens; li++) CT_SCOPE {
+    ct_tensor *base = tu_random(&st, CT_SHAPE(7, lens[li]), CT_F32, TU_CONTIGUOUS, -3, 3);
+    ct_tensor *w = tu_random(&st, CT_SHAPE(7, lens[li]), CT_F32, TU_CONTIGUOUS, -1, 1);
     for (int which = 0; which < 2; which++) {
         ct_tensor *xc = ct_requires_grad_(ct_clone(base), true);
         ct_tensor *xg = ct_requires_grad_(ct_to(base, CT_CUDA(0)), true);
@@ -135,7 +226,9 @@ static void softmax_gradients(void **state) {
         ct_tensor *yg = which ? ct_log_softmax(xg, 1) : ct_softmax(xg, 1);
         if (!ct_backward(ct_sum(ct_mul(yc, w)))) fail_msg("cpu backward: %s", ct_last_error());
         if (!ct_backward(ct_sum(ct_mul(yg, ct_to(w, CT_CUDA(0)))))) fail_msg("cuda backward: %s", ct_last_error());
-        assert_same(which ? "log_softmax grad" : "softmax grad", ct_grad(xc), ct_grad(xg), 1e-5, 1e-7);
+        assert_same(which ? "log_softmax grad" : "softmax grad", ct_grad(xc), ct_grad(xg), 1e-5,
+                    1e-6 * max_abs(ct_grad(xc)));
+    }
     }
 }
 
@@ -338,7 +431,8 @@ static void column_reductions(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(reductions),       cmocka_unit_test(softmax_and_scans), cmocka_unit_test(softmax_gradients),
+        cmocka_unit_test(reductions),       cmocka_unit_test(softmax_and_scans), cmocka_unit_test(softmax_kernel_shapes),
+        cmocka_unit_test(softmax_gradients),
         cmocka_unit_test(indexing),         cmocka_unit_test(cross_entropy),    cmocka_unit_test(embedding),
         cmocka_unit_test(flip),             cmocka_unit_test(column_reductions),
     };

@@ -2,6 +2,7 @@
  * shapes, every layout, single/multiple/negative/all dims, keepdim, 0-d and 0-size inputs,
  * several dtypes; NaN and empty semantics; thread-count independence; every error path. */
 #include "../../tensor/cpu/vec_math.h"
+#include "../../tensor/native_impl.h"
 #include "../common/testutil.h"
 
 #include <math.h>
@@ -675,6 +676,82 @@ static void dense_f32_paths_do_not_depend_on_thread_count(void **state) {
 
 /* ---- errors ---- */
 
+/* ---- the fused softmax / log_softmax backward (tensor/softmax_impl.h) ---- */
+
+/* dx from the f64 values of grad and y, rows along dim d: y (g - sum g y), or g - exp(y) sum g. */
+static void ref_softmax_backward(const ct_tensor *grad, const ct_tensor *y, int d, bool log, double *dx) {
+    const double *g = tu_values(grad), *v = tu_values(y);
+    ct_shape s = ct_shape_of(y);
+    int64_t outer = 1, n = s.ndim ? s.d[d] : 1, inner = 1;
+    for (int i = 0; i < d; i++) outer *= s.d[i];
+    for (int i = d + 1; i < s.ndim; i++) inner *= s.d[i];
+    for (int64_t o = 0; o < outer; o++)
+        for (int64_t i = 0; i < inner; i++) {
+            int64_t base = o * n * inner + i;
+            double sum = 0;
+            for (int64_t k = 0; k < n; k++) sum += log ? g[base + k * inner] : g[base + k * inner] * v[base + k * inner];
+            for (int64_t k = 0; k < n; k++) {
+                int64_t at = base + k * inner;
+                dx[at] = log ? g[at] - exp(v[at]) * sum : v[at] * (g[at] - sum);
+            }
+        }
+}
+
+static void softmax_backward_matches_reference(void **state) {
+    (void)state;
+    uint64_t seed = 11;
+    const ct_dtype dtypes[] = {CT_F32, CT_F64, CT_F16, CT_BF16};
+    /* rows along the last dim (the row path) and along earlier dims, with more than one tile of
+     * 256 neighbouring rows (2 x 3 x 260 along dim 1) */
+    const ct_shape bshapes[] = {CT_SHAPE(), CT_SHAPE(7), CT_SHAPE(3, 5), CT_SHAPE(2, 3, 4), CT_SHAPE(2, 3, 260),
+                                CT_SHAPE(3, 1, 4, 2)};
+    for (size_t di = 0; di < sizeof dtypes / sizeof *dtypes; di++) {
+        ct_dtype dt = dtypes[di];
+        /* computed in double and rounded once: the dtype's rounding */
+        double rtol = dt == CT_F64 ? 1e-12 : dt == CT_F32 ? 1e-6 : dt == CT_F16 ? 1e-3 : 8e-3;
+        for (size_t si = 0; si < sizeof bshapes / sizeof *bshapes; si++) {
+            for (int l = 0; l < TU_NUM_LAYOUTS; l++) CT_SCOPE {
+                int nd = bshapes[si].ndim;
+                ct_tensor *x = tu_random(&seed, bshapes[si], dt, (tu_layout)l, -3, 3);
+                ct_tensor *grad = tu_random(&seed, bshapes[si], dt, (tu_layout)((l + 1) % TU_NUM_LAYOUTS), -1, 1);
+                for (int dim = -1; dim < (nd ? nd : 1); dim++) {
+                    int d = dim < 0 ? dim + (nd ? nd : 1) : dim;
+                    for (int log = 0; log < 2; log++) {
+                        ct_tensor *y = log ? ct_log_softmax(x, dim) : ct_softmax(x, dim);
+                        ct_tensor *dx = ct__softmax_backward(grad, y, dim, log);
+                        if (!dx) fail_msg("softmax_backward: %s", ct_last_error());
+                        assert_int_equal(ct_dtype_of(dx), dt);
+                        double *want = malloc((size_t)(ct_numel(y) + 1) * sizeof *want);
+                        ref_softmax_backward(grad, y, nd ? d : 0, log, want);
+                        tu_assert_values(dx, bshapes[si], want, rtol, 1e-7);
+                        free(want);
+                    }
+                }
+            }
+        }
+    }
+    /* errors name what is wrong */
+    ct_tensor *f = ct_zeros(CT_SHAPE(2, 3));
+    assert_null(ct__softmax_backward(NULL, f, 0, false));
+    tu_assert_error(CT_ERR_NULL, "softmax_backward");
+    assert_null(ct__softmax_backward(f, ct_zeros(CT_SHAPE(3, 2)), 0, false));
+    tu_assert_error(CT_ERR_SHAPE, "softmax_backward: grad [2, 3] and output [3, 2] must have the same shape");
+    assert_null(ct__softmax_backward(f, f, 2, true));
+    tu_assert_error(CT_ERR_INDEX, "log_softmax_backward: Dimension out of range");
+    ct_tensor *i = ct_zeros(CT_SHAPE(2, 3), .dtype = CT_I64);
+    assert_null(ct__softmax_backward(i, i, 0, false));
+    tu_assert_error(CT_ERR_DTYPE, "softmax_backward: expected a floating point output, got Long");
+    /* a gradient of another floating dtype is taken in the output's */
+    ct_tensor *y = ct_softmax(tu_random(&seed, CT_SHAPE(2, 3), CT_F32, TU_CONTIGUOUS, -1, 1), 1);
+    ct_tensor *g64 = tu_random(&seed, CT_SHAPE(2, 3), CT_F64, TU_CONTIGUOUS, -1, 1);
+    ct_tensor *dx = ct__softmax_backward(g64, y, 1, false);
+    assert_non_null(dx);
+    assert_int_equal(ct_dtype_of(dx), CT_F32);
+    double want[6];
+    ref_softmax_backward(ct_to_dtype(g64, CT_F32), y, 1, false, want);
+    tu_assert_values(dx, CT_SHAPE(2, 3), want, 1e-6, 1e-7);
+}
+
 static void errors_follow_pytorch(void **state) {
     (void)state;
     ct_tensor *f = ct_zeros(CT_SHAPE(2, 3));
@@ -769,6 +846,7 @@ int main(void) {
         cmocka_unit_test(vector_expf_is_accurate),
         cmocka_unit_test(vector_tanhf_is_accurate),
         cmocka_unit_test(softmax_f32_dense_rows),
+        cmocka_unit_test(softmax_backward_matches_reference),
         cmocka_unit_test(results_do_not_depend_on_thread_count),
         cmocka_unit_test(dense_f32_paths_do_not_depend_on_thread_count),
         cmocka_unit_test(errors_follow_pytorch),
