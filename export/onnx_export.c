@@ -190,7 +190,7 @@ static bool build(exporter *e, ct_tensor_list inputs, ct_tensor_list outputs, in
             continue;
         }
         c.out = out_name;
-        char extra_names[2][104];
+        char extra_names[2][sizeof out_name + 16]; /* out_name, "_", up to 10 digits */
         for (int k = 0; k < op->n_extra_out; k++) {
             snprintf(extra_names[k], sizeof extra_names[k], "%s_%d", out_name, k + 1);
             c.extra_out[k] = extra_names[k];

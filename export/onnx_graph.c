@@ -154,8 +154,9 @@ static Onnx__TensorProto *tensor_proto(onnx_graph *g, const char *name, int32_t 
     t->raw_data.data = malloc(bytes ? bytes : 1);
     if (!t->dims || !t->raw_data.data) g->failed = true;
     else {
-        memcpy(t->dims, dims, (size_t)ndim * sizeof *dims), t->n_dims = (size_t)ndim;
-        memcpy(t->raw_data.data, data, bytes), t->raw_data.len = bytes, t->has_raw_data = true;
+        if (ndim) memcpy(t->dims, dims, (size_t)ndim * sizeof *dims); /* a scalar has no dims (dims may be NULL) */
+        if (bytes) memcpy(t->raw_data.data, data, bytes);
+        t->n_dims = (size_t)ndim, t->raw_data.len = bytes, t->has_raw_data = true;
     }
     PUSH(g, g->proto->n_initializer, g->proto->initializer, t);
     return t;

@@ -5,7 +5,7 @@
 #include "native_impl.h"
 
 /* Leading (batch, head) dims of t: the product of all but its last two sizes. */
-static int64_t batch_heads(const ct_tensor *t) { return ct__numel(t->shape, t->ndim - 2); }
+static inline int64_t batch_heads(const ct_tensor *t) { return ct__numel(t->shape, t->ndim - 2); }
 
 bool ct__flash_attention_supported(const ct_tensor *q, const ct_tensor *k, const ct_tensor *v) {
 #ifdef CT_HAVE_CUDA
