@@ -53,13 +53,14 @@ int main(int argc, char **argv) {
     }
     ct_module_to(net, CT_CPU);
     ct_save_state(net, "quickstart.h5");
+    bool exported = false;
     CT_SCOPE {
-        if (!ct_onnx_export(net, ct_zeros(CT_SHAPE(1, 1, 28, 28)), "quickstart.onnx", .dynamic_batch = true) &&
-            ct_last_status() == CT_ERR_UNSUPPORTED)
+        exported = ct_onnx_export(net, ct_zeros(CT_SHAPE(1, 1, 28, 28)), "quickstart.onnx", .dynamic_batch = true);
+        if (!exported && ct_last_status() == CT_ERR_UNSUPPORTED)
             printf("(no ONNX export in this build: %s)\n", ct_last_error()), ct_clear_error();
     }
     int rc = ct_ok() ? 0 : (fprintf(stderr, "%s\n", ct_last_error()), 1);
-    if (!rc) printf("saved quickstart.h5 and quickstart.onnx\n");
+    if (!rc) printf("saved quickstart.h5%s\n", exported ? " and quickstart.onnx" : "");
     ct_dataloader_free(dl);
     ct_dataloader_free(test_dl);
     ct_dataset_free(train);
