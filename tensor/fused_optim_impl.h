@@ -21,6 +21,7 @@
 #define CTORCH_FUSED_OPTIM_IMPL_H
 
 #include "dtype_impl.h"
+#include "fused_optim_args.h"
 #include "native_impl.h"
 #include "tensor_impl.h"
 
@@ -37,6 +38,20 @@ extern const ct_fused_optim_kernels ct__fused_optim_cpu_kernels;
 #ifdef CT_HAVE_CUDA
 extern const ct_fused_optim_kernels ct__fused_optim_cuda_kernels;
 #endif
+
+/* Adam/AdamW's factors for h->step (the same on every device). */
+static inline ct__fo_adam_args ct__adam_factors(const ct__adam_hparams *h) {
+    return (ct__fo_adam_args){
+        .beta1 = h->beta1,
+        .beta2 = h->beta2,
+        .eps = h->eps,
+        .weight_decay = h->decoupled ? 0 : h->weight_decay,
+        .decay = h->decoupled ? 1 - h->lr * h->weight_decay : 1,
+        .step_size = h->lr / (1 - pow(h->beta1, h->step)),
+        .bias_correction2_sqrt = sqrt(1 - pow(h->beta2, h->step)),
+        .maximize = h->maximize,
+    };
+}
 
 /* Typed loops: each loop is written once as a macro over (suffix, storage type T, compute type A,
  * load, store) and instantiated with CT__OPTIM_DTYPES; 16-bit floats compute in float and round

@@ -37,13 +37,6 @@ static bool sgd(ct_tensor *const *p, ct_tensor *const *g, ct_tensor *const *buf,
     return true;
 }
 
-typedef struct adam_args {
-    double beta1, beta2, eps, weight_decay; /* weight_decay: Adam's coupled decay (0 for AdamW) */
-    double decay;                           /* AdamW's factor 1 - lr * weight_decay (1 for Adam) */
-    double step_size, bias_correction2_sqrt;
-    bool maximize;
-} adam_args;
-
 /* One element; AMS (a constant) selects amsgrad, so each variant is a branch-free loop that vectorizes. */
 #define ADAM_BODY(T, A, LD, ST, AMS)                                                             \
     A pi = LD(p[i]);                                                                             \
@@ -64,7 +57,7 @@ typedef struct adam_args {
 
 #define ADAM_LOOP(sfx, T, A, LD, ST)                                                             \
     static void adam_##sfx(T *restrict p, const T *restrict g, T *restrict m, T *restrict v, T *restrict vmax, \
-                           int64_t n, adam_args a) {                                             \
+                           int64_t n, ct__fo_adam_args a) {                                      \
         const A w1 = (A)(1 - a.beta1), b2 = (A)a.beta2, w2 = (A)(1 - a.beta2), eps = (A)a.eps;   \
         const A wd = (A)a.weight_decay, decay = (A)a.decay, step_size = (A)a.step_size;          \
         const A bc2 = (A)a.bias_correction2_sqrt;                                                \
@@ -80,16 +73,7 @@ CT__OPTIM_DTYPES(ADAM_LOOP)
 
 static bool adam(ct_tensor *const *p, ct_tensor *const *g, ct_tensor *const *m, ct_tensor *const *v,
                  ct_tensor *const *vmax, int n, const ct__adam_hparams *h) {
-    adam_args a = {
-        .beta1 = h->beta1,
-        .beta2 = h->beta2,
-        .eps = h->eps,
-        .weight_decay = h->decoupled ? 0 : h->weight_decay,
-        .decay = h->decoupled ? 1 - h->lr * h->weight_decay : 1,
-        .step_size = h->lr / (1 - pow(h->beta1, h->step)),
-        .bias_correction2_sqrt = sqrt(1 - pow(h->beta2, h->step)),
-        .maximize = h->maximize,
-    };
+    ct__fo_adam_args a = ct__adam_factors(h);
     for (int i = 0; i < n; i++)
         CT__OPTIM_DISPATCH(p[i]->dtype, adam, raw(p[i]), raw(g[i]), raw(m[i]), raw(v[i]),
                            vmax ? raw(vmax[i]) : NULL, ct__numel(p[i]->shape, p[i]->ndim), a);

@@ -58,16 +58,7 @@ static bool adam(ct_tensor *const *p, ct_tensor *const *g, ct_tensor *const *m, 
     ct_tensor *const *lists[5] = {p, g, m, v, vmax};
     fo_lists l;
     if (!gather(op, &l, lists, 5, n)) return false;
-    ct__fo_adam_args a = {
-        .beta1 = h->beta1,
-        .beta2 = h->beta2,
-        .eps = h->eps,
-        .weight_decay = h->decoupled ? 0 : h->weight_decay,
-        .decay = h->decoupled ? 1 - h->lr * h->weight_decay : 1,
-        .step_size = h->lr / (1 - pow(h->beta1, h->step)),
-        .bias_correction2_sqrt = sqrt(1 - pow(h->beta2, h->step)),
-        .maximize = h->maximize,
-    };
+    ct__fo_adam_args a = ct__adam_factors(h);
     cudaStream_t s = ct__cuda_stream(dev);
     bool ok = ct__cuda_check(op, dev, ct__cuda_fused_adam((void *const *const *)l.ptrs, l.numel, n, fo_dtype(p[0]->dtype), a, s));
     free(l.block);

@@ -3,6 +3,8 @@
 #ifndef CTORCH_FUSED_OPTIM_CUDA_H
 #define CTORCH_FUSED_OPTIM_CUDA_H
 
+#include "../fused_optim_args.h"
+
 #include <cuda_runtime.h>
 #include <stdint.h>
 
@@ -19,15 +21,6 @@ typedef struct ct__fo_sgd_args {
     int nesterov, maximize, first;
 } ct__fo_sgd_args;
 
-/* Adam/AdamW with the host's step-dependent factors precomputed (as the CPU kernel does). */
-typedef struct ct__fo_adam_args {
-    double beta1, beta2, eps;
-    double weight_decay;          /* Adam's coupled decay (0 for AdamW) */
-    double decay;                 /* AdamW's 1 - lr * weight_decay (1 for Adam) */
-    double step_size;             /* lr / (1 - beta1^t) */
-    double bias_correction2_sqrt; /* sqrt(1 - beta2^t) */
-    int maximize;
-} ct__fo_adam_args;
 
 /* lists[d][i]: the data of tensor i of list d (SGD: p, g, buf; Adam: p, g, m, v, vmax), each of
  * numel[i] elements; a NULL list (buf with momentum 0, vmax without amsgrad) is not touched.
