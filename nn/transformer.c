@@ -19,20 +19,23 @@ typedef struct mha_state {
     const ct_mha_opts *call; /* the options of the call in progress (ct_multihead_attention) */
 } mha_state;
 
-/* A float mask broadcastable to [N, H, L, S] from the caller's masks (NULL when there are none). */
-static ct_tensor *additive_mask(const ct_mha_opts *o, int64_t n, int64_t heads, int64_t l, int64_t s, ct_dtype dtype) {
+/* A float mask broadcastable to [N, H, L, S] from the caller's masks (NULL when there are none),
+ * made on the scores' device (bool masks and the causal one start as zeros there). */
+static ct_tensor *additive_mask(const ct_mha_opts *o, int64_t n, int64_t heads, int64_t l, int64_t s, ct_dtype dtype,
+                                ct_device dev) {
     ct_tensor *mask = NULL;
     const ct_tensor *given[2] = {o ? o->attn_mask : NULL, o ? o->key_padding_mask : NULL};
     for (int i = 0; i < 2; i++) {
         if (!given[i]) continue;
-        ct_tensor *m = ct_dtype_of(given[i]) == CT_BOOL ? ct_masked_fill(ct_zeros(ct_shape_of(given[i]), .dtype = dtype), given[i], -INFINITY)
+        ct_tensor *m = ct_dtype_of(given[i]) == CT_BOOL ? ct_masked_fill(ct_zeros(ct_shape_of(given[i]), .dtype = dtype, .device = dev), given[i], -INFINITY)
                                                          : ct_to_dtype(given[i], dtype);
         if (i == 0 && ct_ndim(m) == 3) m = ct_view(m, CT_SHAPE(n, heads, l, s)); /* [N*H, L, S] */
         if (i == 1) m = ct_view(m, CT_SHAPE(n, 1, 1, s));                         /* [N, S] */
         mask = mask ? ct_add(mask, m) : m;
     }
     if (o && o->is_causal) {
-        ct_tensor *causal = ct_masked_fill(ct_zeros(CT_SHAPE(l, s), .dtype = dtype), ct_triu(ct_ones(CT_SHAPE(l, s), .dtype = CT_BOOL), 1), -INFINITY);
+        ct_tensor *causal = ct_masked_fill(ct_zeros(CT_SHAPE(l, s), .dtype = dtype, .device = dev),
+                                           ct_triu(ct_ones(CT_SHAPE(l, s), .dtype = CT_BOOL, .device = dev), 1), -INFINITY);
         mask = mask ? ct_add(mask, causal) : causal;
     }
     return mask;
@@ -69,7 +72,7 @@ static ct_tensor_list mha_forward(ct_module *m, ct_tensor_list in) {
         proj[i] = split_heads(b.n ? ct_add(y, b.items[i]) : y, h);
     }
     ct_tensor *scores = ct_mul_scalar(ct_matmul(proj[0], ct_transpose(proj[1], -2, -1)), 1 / sqrt((double)(e / h)));
-    ct_tensor *mask = additive_mask(o, n, h, l, src, ct_dtype_of(scores));
+    ct_tensor *mask = additive_mask(o, n, h, l, src, ct_dtype_of(scores), ct_device_of(scores));
     if (mask) scores = ct_add(scores, mask);
     ct_tensor *attn = ct_softmax(scores, -1);
     ct_tensor *dropped = ct_dropout(attn, .p = s->dropout, .training = m->training && s->dropout > 0);

@@ -1,5 +1,5 @@
-/* Adagrad, as torch.optim.Adagrad's single-tensor path (PyTorch 2.x), fused into one loop per
- * parameter. With t the step counted from 1:
+/* Adagrad, as torch.optim.Adagrad's single-tensor path (PyTorch 2.x), through the fused update
+ * ct__fused_adagrad_ (tensor/fused_optim_impl.h). With t the step counted from 1:
  *
  *     g = maximize ? -g : g
  *     g = g + weight_decay * p                      (weight_decay != 0)
@@ -13,36 +13,33 @@
 
 enum { STEP, SUM };
 
-typedef struct adagrad_args {
-    double clr, weight_decay, eps;
-    bool maximize;
-} adagrad_args;
-
-#define ADAGRAD_LOOP(sfx, T, A, LD, ST)                                                          \
-    static void adagrad_##sfx(T *restrict p, const T *restrict g, T *restrict sum, int64_t n, adagrad_args a) { \
-        const A clr = (A)a.clr, wd = (A)a.weight_decay, eps = (A)a.eps;                          \
-        CT__OPTIM_OMP_FOR                                                                        \
-        for (int64_t i = 0; i < n; i++) {                                                        \
-            A pi = LD(p[i]), gi = a.maximize ? -LD(g[i]) : LD(g[i]);                             \
-            if (a.weight_decay != 0) gi = gi + wd * pi;                                          \
-            A s = LD(ST(LD(sum[i]) + gi * gi));                                                  \
-            sum[i] = ST(s);                                                                      \
-            A std = LD(ST(LD(ST(CT__SQRT(s))) + eps));                                           \
-            p[i] = ST(pi + (-clr) * (gi / std));                                                 \
-        }                                                                                        \
-    }
-CT__OPTIM_DTYPES(ADAGRAD_LOOP)
-
 static bool adagrad_init_state(ct__optim_param *param, const ct_optim_opts *o) {
     return ct__optim_slot(param, STEP, true, 0) && ct__optim_slot(param, SUM, false, o->initial_accumulator_value);
 }
 
-static bool adagrad_update(ct__optim_param *param, const ct_optim_opts *o, void *p, const void *g, int64_t n) {
-    double step = ct__optim_step_count(param, STEP);
-    ct_tensor *sum = ct__optim_slot(param, SUM, false, o->initial_accumulator_value);
-    if (isnan(step) || !sum) return false;
-    adagrad_args a = {o->lr / (1 + (step - 1) * o->lr_decay), o->weight_decay, o->eps, o->maximize};
-    CT__OPTIM_DISPATCH(param->p->dtype, adagrad, p, g, ct__optim_data(sum), n, a);
+/* clr depends on each parameter's own step count (kept on the host): parameters at the same count
+ * share one fused call, so usually the whole batch is one. */
+static bool adagrad_update_many(ct__optim_param *const *params, ct_tensor *const *p, ct_tensor *const *g, int n,
+                                const ct_optim_opts *o) {
+    double *steps = ct_scope_alloc((size_t)n * sizeof *steps);
+    ct_tensor **sub = ct_scope_alloc(3 * (size_t)n * sizeof *sub);
+    if (!steps || !sub) return false;
+    for (int i = 0; i < n; i++) {
+        steps[i] = ct__optim_step_count(params[i], STEP);
+        if (isnan(steps[i]) || !ct__optim_slot(params[i], SUM, false, o->initial_accumulator_value)) return false;
+    }
+    for (int i = 0; i < n; i++) {
+        if (isnan(steps[i])) continue; /* done in an earlier call */
+        double step = steps[i];
+        int k = 0;
+        for (int j = i; j < n; j++) {
+            if (steps[j] != step) continue;
+            sub[k] = p[j], sub[n + k] = g[j], sub[2 * n + k] = params[j]->state[SUM];
+            steps[j] = NAN, k++;
+        }
+        ct__adagrad_hparams h = {o->lr / (1 + (step - 1) * o->lr_decay), o->weight_decay, o->eps, o->maximize};
+        if (!ct__fused_adagrad_(sub, sub + n, sub + 2 * n, k, &h)) return false;
+    }
     return true;
 }
 
@@ -67,7 +64,7 @@ const ct__optim_algo ct__adagrad_algo = {
                  .alpha = NAN, .lr_decay = 0, .initial_accumulator_value = 0, .nesterov = -1, .amsgrad = -1,
                  .centered = -1, .maximize = 0},
     .validate = adagrad_validate,
-    .update = adagrad_update,
+    .update_many = adagrad_update_many,
     .slot_names = {"step", "sum"},
     .init_state = adagrad_init_state,
 };

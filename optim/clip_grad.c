@@ -3,7 +3,12 @@
  * clip_grad_norm_ treats all gradients as one vector: total = (sum over every element of |g|^p)^(1/p)
  * (max |g| for p = inf), then multiplies every gradient by min(1, max_norm / (total + 1e-6)).
  * Sums of |g|^p accumulate in double over fixed 65,536-element chunks added in order, so the norm
- * does not depend on the thread count. */
+ * does not depend on the thread count.
+ *
+ * Gradients on another device (CUDA) take PyTorch's foreach route through device ops instead: each
+ * gradient's norm (in its dtype, on its device), the norm of those norms on the first gradient's
+ * device, then every gradient *= clamp(max_norm / (total + 1e-6), max=1) with the factor left on
+ * the device, so nothing waits for the GPU unless error_if_nonfinite asks whether total is finite. */
 #include "optim_impl.h"
 
 #include <stdlib.h>
@@ -58,7 +63,7 @@ static double grad_norm_part(const ct_tensor *g, double p) {
     }
 }
 
-/* The gradients of params that exist, checked (CPU, floating point); n_out = how many. */
+/* The gradients of params that exist, checked (floating point); n_out = how many. */
 static ct_tensor **collect_grads(const char *op, ct_tensor_list params, int *n_out) {
     *n_out = 0;
     if (params.n < 0 || (params.n > 0 && !params.items)) return ct_error(CT_ERR_ARG, "%s: invalid parameter list", op);
@@ -69,12 +74,62 @@ static ct_tensor **collect_grads(const char *op, ct_tensor_list params, int *n_o
         const ct_tensor *p = params.items[i];
         ct_tensor *g = p->autograd ? p->autograd->grad : NULL;
         if (!g) continue;
-        if (!ct__is_cpu(g)) return ct__no_kernel(op, ct__device(g));
         if (!ct_dtype_is_floating(g->dtype))
             return ct_error(CT_ERR_DTYPE, "%s: gradients of dtype %s are not supported", op, ct_dtype_name(g->dtype));
         grads[(*n_out)++] = g;
     }
     return grads;
+}
+
+static ct_tensor *nonfinite_error(const char *op, double p) {
+    return ct_error(CT_ERR_ARG,
+                    "%s: The total norm of order %s for gradients from `parameters` is non-finite, so it cannot be "
+                    "clipped. To disable this error and scale the gradients by the non-finite norm anyway, set "
+                    "`error_if_nonfinite=False`", op, ct__py_float(p));
+}
+
+/* The device route (any gradient off the CPU): torch's _clip_grads_with_norm_ over
+ * _get_total_norm. Returns total, a 0-d tensor of grads[0]'s dtype on grads[0]'s device. */
+static ct_tensor *clip_norm_foreach(ct_tensor **grads, int n, double max_norm, double p, bool error_if_nonfinite) {
+    const char *op = "clip_grad_norm_";
+    ct_device dev = ct__device(grads[0]);
+    ct_tensor *total = NULL;
+    bool ok = true;
+    CT_NO_GRAD CT_SCOPE {
+        ct_tensor **norms = ct_scope_alloc((size_t)n * sizeof *norms);
+        ok = norms != NULL;
+        for (int i = 0; i < n && ok; i++) {
+            ct_tensor *ni = ct_norm(grads[i], .p = p);
+            if (ni && ni->dtype != grads[0]->dtype) ni = ct_to_dtype(ni, grads[0]->dtype);
+            if (ni && !ct_device_equal(ct__device(ni), dev)) ni = ct_to(ni, dev);
+            ok = (norms[i] = ni) != NULL;
+        }
+        ct_tensor *t = ok ? ct_norm(ct_stack((ct_tensor_list){.n = n, .items = norms}, 0), .p = p) : NULL;
+        ok = t != NULL;
+        if (ok && error_if_nonfinite) { /* the one host sync, as torch's */
+            double v = ct_item(t);
+            if (!isfinite(v)) {
+                nonfinite_error(op, p);
+                ok = false;
+            }
+        }
+        /* coef = min(max_norm / (total + 1e-6), 1), a 0-d tensor multiplied into each gradient
+         * (NaN stays NaN, as torch's clamp); grads on other devices get a copy. */
+        ct_tensor *coef = NULL;
+        if (ok) {
+            ct_tensor *num = ct_scalar_tensor(max_norm, .dtype = t->dtype, .device = dev);
+            coef = ct_clamp(ct_div(num, ct_add_scalar(t, 1e-6)), -INFINITY, 1);
+        }
+        ok = ok && coef != NULL;
+        for (int i = 0; i < n && ok; i++) {
+            const ct_tensor *c = coef;
+            if (!ct_device_equal(ct__device(grads[i]), dev) || grads[i]->dtype != coef->dtype)
+                c = ct_to(ct_to_dtype(coef, grads[i]->dtype), ct__device(grads[i]));
+            ok = c && ct_mul_(grads[i], c) != NULL;
+        }
+        if (ok) total = ct_keep(t);
+    }
+    return ok ? total : NULL;
 }
 
 ct_tensor *ct_clip_grad_norm_opt(ct_tensor_list params, double max_norm, ct_clip_grad_norm_opts opts) {
@@ -86,6 +141,8 @@ ct_tensor *ct_clip_grad_norm_opt(ct_tensor_list params, double max_norm, ct_clip
     ct_tensor **grads = collect_grads(op, params, &n);
     if (!grads) return NULL;
     if (n == 0) return ct_scalar_tensor(0.0, .dtype = CT_F32);
+    for (int i = 0; i < n; i++)
+        if (!ct__is_cpu(grads[i])) return clip_norm_foreach(grads, n, max_norm, p, opts.error_if_nonfinite);
     /* Sum (or max) over every gradient, each staged contiguous. */
     double acc = 0;
     bool ok = true;
@@ -101,11 +158,7 @@ ct_tensor *ct_clip_grad_norm_opt(ct_tensor_list params, double max_norm, ct_clip
     }
     if (!ok) return NULL;
     double total = isinf(p) ? acc : p == 2 ? sqrt(acc) : p == 1 ? acc : pow(acc, 1.0 / p);
-    if (opts.error_if_nonfinite && !isfinite(total))
-        return ct_error(CT_ERR_ARG,
-                        "%s: The total norm of order %s for gradients from `parameters` is non-finite, so it cannot be "
-                        "clipped. To disable this error and scale the gradients by the non-finite norm anyway, set "
-                        "`error_if_nonfinite=False`", op, ct__py_float(p));
+    if (opts.error_if_nonfinite && !isfinite(total)) return nonfinite_error(op, p);
     double coef = max_norm / (total + 1e-6);
     if (coef < 1 || isnan(coef)) {
         CT_NO_GRAD {

@@ -38,20 +38,15 @@ enum {
     CT__O_MAXIMIZE = 1 << 11,
 };
 
-/* Update of one parameter: p and g are contiguous, same dtype and shape; the algorithm makes and
- * updates its state slots itself (ct__optim_slot). Runs with grad mode off. */
-typedef bool (*ct__optim_update_fn)(ct__optim_param *param, const ct_optim_opts *o, void *p, const void *g, int64_t n);
-
 typedef struct ct__optim_algo {
     const char *name;  /* PyTorch's class name: "SGD" */
     unsigned options;  /* CT__O_* bits besides lr */
     ct_optim_opts defaults;
     /* Checks a resolved set of options with PyTorch's messages (false with the error recorded). */
     bool (*validate)(const ct_optim_opts *o);
-    ct__optim_update_fn update;
-    /* Or a batch of parameters of one group, device and dtype in one fused call (any device): p[i]
-     * and g[i] are params[i]'s parameter and gradient, staged contiguous. NULL: update per parameter
-     * (CPU only). */
+    /* Updates a batch of parameters of one group, device and dtype (fused calls, any device): p[i]
+     * and g[i] are params[i]'s parameter and gradient, staged contiguous; the algorithm makes and
+     * updates its state slots itself (ct__optim_slot). Runs with grad mode off. */
     bool (*update_many)(ct__optim_param *const *params, ct_tensor *const *p, ct_tensor *const *g, int n,
                         const ct_optim_opts *o);
     const char *slot_names[CT__OPTIM_SLOTS]; /* state_dict names; NULL for unused slots */

@@ -243,23 +243,6 @@ static bool check_param(const char *name, const ct_tensor *p) {
     return ct__check_writable(name, p);
 }
 
-/* One parameter: stage p and its gradient contiguous (p copied back after), run the algorithm's
- * loop, mark the in-place write. */
-static bool step_param(const ct_optimizer *opt, ct__optim_param *param, ct_tensor *grad) {
-    ct_tensor *p = param->p;
-    const char *name = opt->algo->name;
-    if (!ct__is_cpu(p)) return ct__no_kernel(name, ct__device(p)), false;
-    if (!check_param(name, p)) return false;
-    ct_tensor *pc = ct__contiguous_as(p, p->dtype);
-    ct_tensor *gc = ct__contiguous_as(grad, p->dtype);
-    if (!pc || !gc) return false;
-    if (!opt->algo->update(param, &opt->groups[param->group].o, ct__data(pc), ct__data(gc), ct__numel(p->shape, p->ndim)))
-        return false;
-    if (pc != p && !ct__copy_into(name, p, pc)) return false;
-    ct__bump_version(p);
-    return true;
-}
-
 /* The parameters from `first` on that have a gradient, are not done, and share first's group,
  * device and dtype: staged contiguous and updated in one fused call (update_many), then the staged
  * copies of non-contiguous parameters written back. */
@@ -300,14 +283,12 @@ bool ct_optimizer_step(ct_optimizer *opt) {
     if (!ct_ok() || !check_opt("step", opt)) return false;
     bool ok = true;
     CT_NO_GRAD CT_SCOPE {
-        bool *done = opt->algo->update_many ? ct_scope_alloc((size_t)(opt->n_params + 1) * sizeof *done) : NULL;
+        bool *done = ct_scope_alloc((size_t)(opt->n_params + 1) * sizeof *done);
         if (done) memset(done, 0, (size_t)opt->n_params * sizeof *done);
-        else ok = !opt->algo->update_many;
+        else ok = false;
         for (int i = 0; i < opt->n_params && ok; i++) {
-            ct__optim_param *param = &opt->params[i];
-            ct_tensor *grad = grad_of(param);
-            if (!grad || (done && done[i])) continue;
-            ok = done ? step_batch(opt, i, done) : step_param(opt, param, grad);
+            if (!grad_of(&opt->params[i]) || done[i]) continue;
+            ok = step_batch(opt, i, done);
         }
     }
     return ok;

@@ -1,5 +1,5 @@
-/* RMSprop, as torch.optim.RMSprop's single-tensor path (PyTorch 2.x), fused into one loop per
- * parameter:
+/* RMSprop, as torch.optim.RMSprop's single-tensor path (PyTorch 2.x), through the fused update
+ * ct__fused_rmsprop_ (tensor/fused_optim_impl.h):
  *
  *     g = maximize ? -g : g
  *     g = g + weight_decay * p                      (weight_decay != 0)
@@ -15,62 +15,20 @@
 
 enum { STEP, SQUARE_AVG, MOMENTUM_BUFFER, GRAD_AVG };
 
-typedef struct rmsprop_args {
-    double lr, alpha, eps, weight_decay, momentum;
-    bool maximize;
-} rmsprop_args;
-
-/* One element; CENTERED and MOM (constants) pick the variant, so each loop is branch-free and
- * vectorizes. */
-#define RMSPROP_BODY(T, A, LD, ST, CENTERED, MOM)                                                \
-    A pi = LD(p[i]), gi = a.maximize ? -LD(g[i]) : LD(g[i]);                                     \
-    if (a.weight_decay != 0) gi = gi + wd * pi;                                                  \
-    A s = LD(ST(LD(sq[i]) * alpha + w * gi * gi));                                               \
-    sq[i] = ST(s);                                                                               \
-    A avg;                                                                                       \
-    if (CENTERED) {                                                                              \
-        A gai = LD(ST(CT__LERP(LD(ga[i]), gi, w)));                                              \
-        ga[i] = ST(gai);                                                                         \
-        avg = LD(ST(CT__SQRT(LD(ST(s + (A)(-1) * gai * gai))))) + eps;                           \
-    } else {                                                                                     \
-        avg = LD(ST(CT__SQRT(s))) + eps;                                                         \
-    }                                                                                            \
-    avg = LD(ST(avg));                                                                           \
-    if (MOM) {                                                                                   \
-        A b = LD(ST(LD(buf[i]) * mom + gi / avg));                                               \
-        buf[i] = ST(b);                                                                          \
-        p[i] = ST(pi + (-lr) * b);                                                               \
-    } else {                                                                                     \
-        p[i] = ST(pi + (-lr) * (gi / avg));                                                      \
+/* The step count does not enter the formula: the whole batch is one fused call. */
+static bool rmsprop_update_many(ct__optim_param *const *params, ct_tensor *const *p, ct_tensor *const *g, int n,
+                                const ct_optim_opts *o) {
+    ct_tensor **sub = ct_scope_alloc(3 * (size_t)n * sizeof *sub);
+    if (!sub) return false;
+    for (int i = 0; i < n; i++) {
+        if (isnan(ct__optim_step_count(params[i], STEP))) return false;
+        sub[i] = ct__optim_slot(params[i], SQUARE_AVG, false, 0);
+        sub[n + i] = o->momentum > 0 ? ct__optim_slot(params[i], MOMENTUM_BUFFER, false, 0) : NULL;
+        sub[2 * n + i] = o->centered ? ct__optim_slot(params[i], GRAD_AVG, false, 0) : NULL;
+        if (!sub[i] || (o->momentum > 0 && !sub[n + i]) || (o->centered && !sub[2 * n + i])) return false;
     }
-
-#define RMSPROP_VARIANT(T, A, LD, ST, CENTERED, MOM)                                             \
-    {                                                                                            \
-        CT__OPTIM_OMP_FOR                                                                        \
-        for (int64_t i = 0; i < n; i++) { RMSPROP_BODY(T, A, LD, ST, CENTERED, MOM) }            \
-    }
-#define RMSPROP_LOOP(sfx, T, A, LD, ST)                                                          \
-    static void rmsprop_##sfx(T *restrict p, const T *restrict g, T *restrict sq, T *restrict buf, T *restrict ga, \
-                              int64_t n, rmsprop_args a) {                                       \
-        const A lr = (A)a.lr, alpha = (A)a.alpha, w = (A)(1 - a.alpha), eps = (A)a.eps;          \
-        const A wd = (A)a.weight_decay, mom = (A)a.momentum;                                     \
-        if (ga && buf) RMSPROP_VARIANT(T, A, LD, ST, 1, 1)                                       \
-        else if (ga) RMSPROP_VARIANT(T, A, LD, ST, 1, 0)                                         \
-        else if (buf) RMSPROP_VARIANT(T, A, LD, ST, 0, 1)                                        \
-        else RMSPROP_VARIANT(T, A, LD, ST, 0, 0)                                                 \
-    }
-CT__OPTIM_DTYPES(RMSPROP_LOOP)
-
-static bool rmsprop_update(ct__optim_param *param, const ct_optim_opts *o, void *p, const void *g, int64_t n) {
-    double step = ct__optim_step_count(param, STEP);
-    ct_tensor *sq = ct__optim_slot(param, SQUARE_AVG, false, 0);
-    ct_tensor *buf = o->momentum > 0 ? ct__optim_slot(param, MOMENTUM_BUFFER, false, 0) : NULL;
-    ct_tensor *ga = o->centered ? ct__optim_slot(param, GRAD_AVG, false, 0) : NULL;
-    if (isnan(step) || !sq || (o->momentum > 0 && !buf) || (o->centered && !ga)) return false;
-    rmsprop_args a = {o->lr, o->alpha, o->eps, o->weight_decay, o->momentum, o->maximize};
-    CT__OPTIM_DISPATCH(param->p->dtype, rmsprop, p, g, ct__optim_data(sq), ct__optim_data(buf),
-                       ct__optim_data(ga), n, a);
-    return true;
+    ct__rmsprop_hparams h = {o->lr, o->alpha, o->eps, o->weight_decay, o->momentum, o->centered, o->maximize};
+    return ct__fused_rmsprop_(p, g, sub, o->momentum > 0 ? sub + n : NULL, o->centered ? sub + 2 * n : NULL, n, &h);
 }
 
 static bool rmsprop_validate(const ct_optim_opts *o) {
@@ -91,7 +49,7 @@ const ct__optim_algo ct__rmsprop_algo = {
                  .alpha = 0.99, .lr_decay = NAN, .initial_accumulator_value = NAN, .nesterov = -1, .amsgrad = -1,
                  .centered = 0, .maximize = 0},
     .validate = rmsprop_validate,
-    .update = rmsprop_update,
+    .update_many = rmsprop_update_many,
     .slot_names = {"step", "square_avg", "momentum_buffer", "grad_avg"},
 };
 

@@ -1,7 +1,9 @@
-/* einsum for one or two operands. Repeated labels within an operand become a diagonal view (their
- * strides add up); labels found in one operand only and absent from the output are summed out of
- * it by a small strided loop; what remains is a batched product: both operands are permuted to
- * (batch, free, contracted) / (batch, contracted, free), reshaped to 3-D and handed to bmm. */
+/* einsum for one or two operands, composed of device-independent ops (views, ct_sum, ct_bmm), so
+ * it runs on every device that has those kernels. Repeated labels within an operand become a
+ * diagonal view (their strides add up); labels found in one operand only and absent from the
+ * output are summed out of it (ct_sum over that strided view); what remains is a batched product:
+ * both operands are permuted to (batch, free, contracted) / (batch, contracted, free), reshaped to
+ * 3-D and handed to bmm, as torch.einsum does. */
 #include "tensor_impl.h"
 
 #include <string.h>
@@ -180,8 +182,6 @@ ct_tensor *ct__einsum(const char *equation, ct_tensor_list operands) {
         !ct__check_same_device("einsum", nterms, (const ct_tensor *const *)operands.items))
         return NULL;
     const ct_tensor *x[2] = {operands.items[0], nterms > 1 ? operands.items[1] : NULL};
-    if (!ct__is_cpu(x[0])) /* the summation loop below reads host memory */
-        return ct__no_kernel("einsum", ct__device(x[0]));
     if (nterms > 1 && x[0]->dtype != x[1]->dtype)
         return ct_error(CT_ERR_DTYPE, "einsum(): expected scalar type %s but found %s", ct__torch_type_name(x[0]->dtype),
                         ct__torch_type_name(x[1]->dtype));

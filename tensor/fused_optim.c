@@ -89,3 +89,46 @@ bool ct__fused_adam_(ct_tensor *const *params, ct_tensor *const *grads, ct_tenso
     bump(max_exp_avg_sqs, n);
     return true;
 }
+
+bool ct__fused_rmsprop_(ct_tensor *const *params, ct_tensor *const *grads, ct_tensor *const *square_avgs,
+                        ct_tensor *const *momentum_buffers, ct_tensor *const *grad_avgs, int n,
+                        const ct__rmsprop_hparams *h) {
+    const char *op = "_fused_rmsprop_";
+    if (!ct_ok()) return false;
+    if (!h) return ct_error(CT_ERR_NULL, "%s: hyperparameters are NULL", op), false;
+    if (h->momentum > 0 && !momentum_buffers)
+        return ct_error(CT_ERR_ARG, "%s: momentum %g needs momentum_buffers", op, h->momentum), false;
+    if (h->centered && !grad_avgs) return ct_error(CT_ERR_ARG, "%s: centered needs grad_avgs", op), false;
+    ct_tensor *const *buf = h->momentum > 0 ? momentum_buffers : NULL, *const *ga = h->centered ? grad_avgs : NULL;
+    /* The lists present, packed: params, grads, square_avgs, then buf and ga when used. */
+    ct_tensor *const *lists[5] = {params, grads, square_avgs};
+    const char *names[5] = {"params", "grads", "square_avgs"};
+    int k = 3;
+    if (buf) lists[k] = buf, names[k++] = "momentum_buffers";
+    if (ga) lists[k] = ga, names[k++] = "grad_avgs";
+    if (!check_lists(op, k, lists, names, n)) return false;
+    if (n == 0) return true;
+    const ct_fused_optim_kernels *kt = kernels(op, ct__device(params[0]));
+    if (!kt || !kt->rmsprop(params, grads, square_avgs, buf, ga, n, h)) return false;
+    bump(params, n);
+    bump(square_avgs, n);
+    bump(buf, n);
+    bump(ga, n);
+    return true;
+}
+
+bool ct__fused_adagrad_(ct_tensor *const *params, ct_tensor *const *grads, ct_tensor *const *sums, int n,
+                        const ct__adagrad_hparams *h) {
+    const char *op = "_fused_adagrad_";
+    if (!ct_ok()) return false;
+    if (!h) return ct_error(CT_ERR_NULL, "%s: hyperparameters are NULL", op), false;
+    ct_tensor *const *lists[] = {params, grads, sums};
+    const char *names[] = {"params", "grads", "sums"};
+    if (!check_lists(op, 3, lists, names, n)) return false;
+    if (n == 0) return true;
+    const ct_fused_optim_kernels *k = kernels(op, ct__device(params[0]));
+    if (!k || !k->adagrad(params, grads, sums, n, h)) return false;
+    bump(params, n);
+    bump(sums, n);
+    return true;
+}

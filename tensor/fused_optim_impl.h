@@ -1,5 +1,5 @@
 /* Fused optimizer updates (fused_optim.c): the kernel table per device, and the typed-loop helpers
- * the CPU loops share with optim/ (rmsprop.c, adagrad.c write their loops with them too).
+ * the CPU loops share (tensor/cpu/fused_optim_cpu.c).
  *
  * The formulas, torch.optim's single-tensor paths (PyTorch 2.x); 16-bit floats compute in float
  * and round on store where torch stores (m, v, p), so f16/bf16 results match torch's:
@@ -16,7 +16,18 @@
  *          v = beta2 * v + (1 - beta2) * g * g
  *          vmax = max(vmax, v)                           (amsgrad; then used in place of v)
  *          denom = sqrt(v) / sqrt(1 - beta2^t) + eps
- *          p = p - lr / (1 - beta1^t) * m / denom */
+ *          p = p - lr / (1 - beta1^t) * m / denom
+ *   RMSprop: g = maximize ? -g : g
+ *          g = g + weight_decay * p                      (weight_decay != 0)
+ *          sq = alpha * sq + (1 - alpha) * g * g
+ *          avg = sqrt(sq - ga * ga) + eps, with ga = lerp(ga, g, 1 - alpha)   (centered)
+ *          avg = sqrt(sq) + eps                          (otherwise)
+ *          buf = momentum * buf + g / avg; p = p - lr * buf                  (momentum > 0)
+ *          p = p - lr * g / avg                          (otherwise)
+ *   Adagrad: g = maximize ? -g : g
+ *          g = g + weight_decay * p                      (weight_decay != 0)
+ *          sum = sum + g * g
+ *          p = p - clr * g / (sqrt(sum) + eps),  clr = lr / (1 + (t - 1) * lr_decay) */
 #ifndef CTORCH_FUSED_OPTIM_IMPL_H
 #define CTORCH_FUSED_OPTIM_IMPL_H
 
@@ -33,6 +44,9 @@ typedef struct ct_fused_optim_kernels {
     bool (*sgd)(ct_tensor *const *p, ct_tensor *const *g, ct_tensor *const *buf, int n, const ct__sgd_hparams *h);
     bool (*adam)(ct_tensor *const *p, ct_tensor *const *g, ct_tensor *const *m, ct_tensor *const *v,
                  ct_tensor *const *vmax, int n, const ct__adam_hparams *h);
+    bool (*rmsprop)(ct_tensor *const *p, ct_tensor *const *g, ct_tensor *const *sq, ct_tensor *const *buf,
+                    ct_tensor *const *ga, int n, const ct__rmsprop_hparams *h);
+    bool (*adagrad)(ct_tensor *const *p, ct_tensor *const *g, ct_tensor *const *sum, int n, const ct__adagrad_hparams *h);
 } ct_fused_optim_kernels;
 extern const ct_fused_optim_kernels ct__fused_optim_cpu_kernels;
 #ifdef CT_HAVE_CUDA

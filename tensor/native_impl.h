@@ -289,4 +289,22 @@ bool ct__flash_attention_backward(const ct_tensor *grad, const ct_tensor *q, con
  * alone. grad and y of one shape and device; dx is contiguous in y's dtype. */
 ct_tensor *ct__softmax_backward(const ct_tensor *grad, const ct_tensor *y, int dim, bool log);
 
+/* cuda gaps: fused RMSprop and Adagrad updates (fused_optim.c; the formulas are
+ * fused_optim_impl.h's), over lists like ct__fused_sgd_'s. */
+typedef struct ct__rmsprop_hparams {
+    double lr, alpha, eps, weight_decay, momentum;
+    bool centered, maximize;
+} ct__rmsprop_hparams;
+/* momentum_buffers: NULL unless momentum > 0; grad_avgs: NULL unless centered. */
+bool ct__fused_rmsprop_(ct_tensor *const *params, ct_tensor *const *grads, ct_tensor *const *square_avgs,
+                        ct_tensor *const *momentum_buffers, ct_tensor *const *grad_avgs, int n,
+                        const ct__rmsprop_hparams *h);
+typedef struct ct__adagrad_hparams {
+    double clr; /* the decayed rate lr / (1 + (t - 1) * lr_decay) of the step t these tensors are at */
+    double weight_decay, eps;
+    bool maximize;
+} ct__adagrad_hparams;
+bool ct__fused_adagrad_(ct_tensor *const *params, ct_tensor *const *grads, ct_tensor *const *sums, int n,
+                        const ct__adagrad_hparams *h);
+
 #endif /* CTORCH_NATIVE_IMPL_H */

@@ -204,8 +204,9 @@ typedef struct ct_clip_grad_norm_opts {
 } ct_clip_grad_norm_opts;
 /* Scales the gradients of params together so their total norm (of all gradients as one vector) is
  * at most max_norm: each is multiplied by min(1, max_norm / (total + 1e-6)). Returns the total norm
- * before clipping as a 0-d tensor of the gradients' dtype (0. when no parameter has a gradient).
- * (norm_type=2.0, error_if_nonfinite=false) */
+ * before clipping as a 0-d tensor of the gradients' dtype (0. when no parameter has a gradient),
+ * on the first gradient's device: with CUDA gradients nothing waits for the GPU unless
+ * error_if_nonfinite must read the total, as PyTorch. (norm_type=2.0, error_if_nonfinite=false) */
 ct_tensor *ct_clip_grad_norm_opt(ct_tensor_list params, double max_norm, ct_clip_grad_norm_opts opts);
 #define ct_clip_grad_norm_(params, max_norm, ...)                                                \
     ct_clip_grad_norm_opt((params), (max_norm), CT_OPTS(ct_clip_grad_norm_opts, .norm_type = 2.0, .error_if_nonfinite = false, __VA_ARGS__))

@@ -65,4 +65,31 @@ static bool adam(ct_tensor *const *p, ct_tensor *const *g, ct_tensor *const *m, 
     return ok;
 }
 
-const ct_fused_optim_kernels ct__fused_optim_cuda_kernels = {.sgd = sgd, .adam = adam};
+static bool rmsprop(ct_tensor *const *p, ct_tensor *const *g, ct_tensor *const *sq, ct_tensor *const *buf,
+                    ct_tensor *const *ga, int n, const ct__rmsprop_hparams *h) {
+    const char *op = "_fused_rmsprop_";
+    int dev = ct__device(p[0]).index;
+    ct_tensor *const *lists[5] = {p, g, sq, buf, ga};
+    fo_lists l;
+    if (!gather(op, &l, lists, 5, n)) return false;
+    ct__fo_rmsprop_args a = {h->lr, h->alpha, h->eps, h->weight_decay, h->momentum, h->maximize};
+    cudaStream_t s = ct__cuda_stream(dev);
+    bool ok = ct__cuda_check(op, dev, ct__cuda_fused_rmsprop((void *const *const *)l.ptrs, l.numel, n, fo_dtype(p[0]->dtype), a, s));
+    free(l.block);
+    return ok;
+}
+
+static bool adagrad(ct_tensor *const *p, ct_tensor *const *g, ct_tensor *const *sum, int n, const ct__adagrad_hparams *h) {
+    const char *op = "_fused_adagrad_";
+    int dev = ct__device(p[0]).index;
+    ct_tensor *const *lists[3] = {p, g, sum};
+    fo_lists l;
+    if (!gather(op, &l, lists, 3, n)) return false;
+    ct__fo_adagrad_args a = {h->clr, h->weight_decay, h->eps, h->maximize};
+    cudaStream_t s = ct__cuda_stream(dev);
+    bool ok = ct__cuda_check(op, dev, ct__cuda_fused_adagrad((void *const *const *)l.ptrs, l.numel, n, fo_dtype(p[0]->dtype), a, s));
+    free(l.block);
+    return ok;
+}
+
+const ct_fused_optim_kernels ct__fused_optim_cuda_kernels = {.sgd = sgd, .adam = adam, .rmsprop = rmsprop, .adagrad = adagrad};

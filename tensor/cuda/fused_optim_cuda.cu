@@ -83,6 +83,58 @@ template <typename T, typename A> struct AdamOp {
     }
 };
 
+// PyTorch's lerp: start + w (end - start) for w < 0.5, else end - (end - start)(1 - w).
+template <typename A> __device__ __forceinline__ A lerp(A start, A end, A w) {
+    return w < A(0.5) ? start + w * (end - start) : end - (end - start) * (A(1) - w);
+}
+
+// The CPU loop's RMSPROP_BODY (tensor/cpu/fused_optim_cpu.c), rounding at the same points; a
+// NULL momentum buffer / grad_avg list selects the plain / uncentered variant.
+template <typename T, typename A> struct RmspropOp {
+    A lr, alpha, w, eps, wd, mom;
+    bool maximize, has_wd;
+    __device__ __forceinline__ void operator()(void *const *ptr, int64_t i) const {
+        T *p = (T *)ptr[0], *sq = (T *)ptr[2], *buf = (T *)ptr[3], *ga = (T *)ptr[4];
+        const T *g = (const T *)ptr[1];
+        A pi = ld<A>(p[i]), gi = maximize ? -ld<A>(g[i]) : ld<A>(g[i]);
+        if (has_wd) gi = gi + wd * pi;
+        A s = round_to<T>(ld<A>(sq[i]) * alpha + w * gi * gi);
+        sq[i] = st<T>(s);
+        A avg;
+        if (ga) {
+            A gai = round_to<T>(lerp(ld<A>(ga[i]), gi, w));
+            ga[i] = st<T>(gai);
+            avg = round_to<T>(sqrt(round_to<T>(s + A(-1) * gai * gai))) + eps;
+        } else {
+            avg = round_to<T>(sqrt(s)) + eps;
+        }
+        avg = round_to<T>(avg);
+        if (buf) {
+            A b = round_to<T>(ld<A>(buf[i]) * mom + gi / avg);
+            buf[i] = st<T>(b);
+            p[i] = st<T>(pi + (-lr) * b);
+        } else {
+            p[i] = st<T>(pi + (-lr) * (gi / avg));
+        }
+    }
+};
+
+// The CPU loop's ADAGRAD_LOOP body.
+template <typename T, typename A> struct AdagradOp {
+    A clr, wd, eps;
+    bool maximize, has_wd;
+    __device__ __forceinline__ void operator()(void *const *ptr, int64_t i) const {
+        T *p = (T *)ptr[0], *sum = (T *)ptr[2];
+        const T *g = (const T *)ptr[1];
+        A pi = ld<A>(p[i]), gi = maximize ? -ld<A>(g[i]) : ld<A>(g[i]);
+        if (has_wd) gi = gi + wd * pi;
+        A s = round_to<T>(ld<A>(sum[i]) + gi * gi);
+        sum[i] = st<T>(s);
+        A den = round_to<T>(round_to<T>(sqrt(s)) + eps);
+        p[i] = st<T>(pi + (-clr) * (gi / den));
+    }
+};
+
 template <typename Op> __global__ void __launch_bounds__(THREADS) multi_tensor_kernel(Table tab, Op op) {
     const int t = tab.tensor[blockIdx.x];
     const int64_t start = (int64_t)tab.chunk[blockIdx.x] * CHUNK;
@@ -149,6 +201,19 @@ template <typename T, typename A> cudaError_t adam(void *const *const *lists, co
     return apply(lists, 5, numel, n, op, s);
 }
 
+template <typename T, typename A> cudaError_t rmsprop(void *const *const *lists, const int64_t *numel, int n,
+                                                      const ct__fo_rmsprop_args &a, cudaStream_t s) {
+    RmspropOp<T, A> op{(A)a.lr, (A)a.alpha, (A)(1 - a.alpha), (A)a.eps, (A)a.weight_decay, (A)a.momentum,
+                       a.maximize != 0, a.weight_decay != 0};
+    return apply(lists, 5, numel, n, op, s);
+}
+
+template <typename T, typename A> cudaError_t adagrad(void *const *const *lists, const int64_t *numel, int n,
+                                                      const ct__fo_adagrad_args &a, cudaStream_t s) {
+    AdagradOp<T, A> op{(A)a.clr, (A)a.weight_decay, (A)a.eps, a.maximize != 0, a.weight_decay != 0};
+    return apply(lists, 3, numel, n, op, s);
+}
+
 }  // namespace
 
 extern "C" cudaError_t ct__cuda_fused_sgd(void *const *const *lists, const int64_t *numel, int n, ct__fo_dtype dtype,
@@ -169,6 +234,28 @@ extern "C" cudaError_t ct__cuda_fused_adam(void *const *const *lists, const int6
     case CT__FO_F64: return adam<double, double>(lists, numel, n, a, stream);
     case CT__FO_F16: return adam<__half, float>(lists, numel, n, a, stream);
     case CT__FO_BF16: return adam<__nv_bfloat16, float>(lists, numel, n, a, stream);
+    }
+    return cudaErrorInvalidValue;
+}
+
+extern "C" cudaError_t ct__cuda_fused_rmsprop(void *const *const *lists, const int64_t *numel, int n, ct__fo_dtype dtype,
+                                              ct__fo_rmsprop_args a, cudaStream_t stream) {
+    switch (dtype) {
+    case CT__FO_F32: return rmsprop<float, float>(lists, numel, n, a, stream);
+    case CT__FO_F64: return rmsprop<double, double>(lists, numel, n, a, stream);
+    case CT__FO_F16: return rmsprop<__half, float>(lists, numel, n, a, stream);
+    case CT__FO_BF16: return rmsprop<__nv_bfloat16, float>(lists, numel, n, a, stream);
+    }
+    return cudaErrorInvalidValue;
+}
+
+extern "C" cudaError_t ct__cuda_fused_adagrad(void *const *const *lists, const int64_t *numel, int n, ct__fo_dtype dtype,
+                                              ct__fo_adagrad_args a, cudaStream_t stream) {
+    switch (dtype) {
+    case CT__FO_F32: return adagrad<float, float>(lists, numel, n, a, stream);
+    case CT__FO_F64: return adagrad<double, double>(lists, numel, n, a, stream);
+    case CT__FO_F16: return adagrad<__half, float>(lists, numel, n, a, stream);
+    case CT__FO_BF16: return adagrad<__nv_bfloat16, float>(lists, numel, n, a, stream);
     }
     return cudaErrorInvalidValue;
 }

@@ -1,6 +1,6 @@
 /* Fused optimizer updates on CUDA against the CPU path: the same parameters and gradients, several
- * steps of SGD (momentum, nesterov, weight decay, maximize), Adam, AdamW and amsgrad on both
- * devices, over many tensors of odd sizes (more than one launch's tensor slots, tensors cut
+ * steps of SGD (momentum, nesterov, weight decay, maximize), Adam, AdamW, amsgrad, RMSprop and
+ * Adagrad on both devices, over many tensors of odd sizes (more than one launch's tensor slots, tensors cut
  * across chunks, a transposed parameter staged through a contiguous copy, an empty one). */
 #include "../common/testutil.h"
 
@@ -20,6 +20,13 @@ static ct_optimizer *adam(ct_tensor_list p) { return ct_adam(p, .lr = 0.01, .wei
 static ct_optimizer *adamw(ct_tensor_list p) { return ct_adamw(p, .lr = 0.01, .betas = {0.8, 0.99}, .weight_decay = 0.1); }
 static ct_optimizer *adam_amsgrad(ct_tensor_list p) { return ct_adam(p, .lr = 0.02, .amsgrad = true, .maximize = true); }
 static ct_optimizer *adamw_amsgrad(ct_tensor_list p) { return ct_adamw(p, .lr = 0.003, .amsgrad = true, .eps = 1e-6); }
+static ct_optimizer *rmsprop(ct_tensor_list p) { return ct_rmsprop(p, .lr = 0.01, .weight_decay = 0.1); }
+static ct_optimizer *rmsprop_centered(ct_tensor_list p) {
+    return ct_rmsprop(p, .lr = 0.01, .alpha = 0.9, .centered = true, .momentum = 0.7, .maximize = true);
+}
+static ct_optimizer *adagrad(ct_tensor_list p) {
+    return ct_adagrad(p, .lr = 0.05, .lr_decay = 0.1, .weight_decay = 0.05, .initial_accumulator_value = 0.3);
+}
 
 /* Odd sizes: 1 element up to several 64K chunks, and one empty parameter. */
 static ct_shape param_shape(int i) {
@@ -81,6 +88,18 @@ static void amsgrad_f32(void **state) {
     compare(adamw_amsgrad, CT_F32, 1e-5, 1e-6);
 }
 
+/* The fused RMSprop (all three state lists: more than one launch of depth 5) and Adagrad (the
+ * parameter without a gradient at step 1 is one step behind, so its decayed rate differs: a
+ * second fused call). */
+static void rmsprop_adagrad(void **state) {
+    (void)state;
+    compare(rmsprop, CT_F32, 1e-5, 1e-6);
+    compare(rmsprop_centered, CT_F32, 1e-5, 1e-6);
+    compare(adagrad, CT_F32, 1e-5, 1e-6);
+    compare(rmsprop_centered, CT_F64, 1e-12, 1e-14);
+    compare(adagrad, CT_BF16, 1e-2, 1e-2);
+}
+
 static void f64_and_16_bit(void **state) {
     (void)state;
     compare(adamw, CT_F64, 1e-12, 1e-14);
@@ -127,6 +146,7 @@ int main(void) {
         cmocka_unit_test(sgd_f32),
         cmocka_unit_test(adam_f32),
         cmocka_unit_test(amsgrad_f32),
+        cmocka_unit_test(rmsprop_adagrad),
         cmocka_unit_test(f64_and_16_bit),
         cmocka_unit_test(tensor_over_many_launches),
         cmocka_unit_test(bad_lists),
