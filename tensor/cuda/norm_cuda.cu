@@ -12,11 +12,14 @@
  * combines its warps' results in warp order, and reductions that span blocks write one partial
  * per block that a second kernel adds up in block order.
  *
- * Layer norm (x [M, K]): a group of WPR warps per row (one warp for K <= 1024, eight above); the
- * forward reads the row once for the statistics and once to write y, the backward once for the
- * two row sums of dx and once to write dx. dw/db are column sums over the rows: blocks of 32
- * columns x 8 row lanes each sum a fixed chunk of rows into a partial row, and a second kernel
- * adds the chunks per column.
+ * Layer norm (x [M, K]): for K <= 1024 one warp per row with the row in registers (VPT values per
+ * lane, a template parameter chosen from K): the forward reads x once (two-pass mean/variance from
+ * the registers, then y), the backward reads dy and x once for the two row sums and dx, and sums
+ * the dw/db columns over a fixed range of rows per block in the same pass (one partial row per
+ * block). For K > 1024 a group of eight warps per row: the forward reads the row once for the
+ * statistics and once to write y, the backward once for the two row sums of dx and once to write
+ * dx, and dw/db come from a separate pass (blocks of 32 columns x 8 row lanes each sum a fixed
+ * chunk of rows into a partial row). A last kernel adds the partial rows per column in order.
  *
  * Batch norm (x [N, C, S]): channel c's M = N*S values x[n, c, s] are split into P chunks of the
  * flat index j = n S + s; block (c, p) reduces chunk p, a per-channel kernel merges the P
@@ -153,7 +156,54 @@ static unsigned blocks_for(int64_t n, int device) {
 
 /* ---- layer norm ---------------------------------------------------------------------------------- */
 
-/* Rows are handled by groups of WPR warps, THREADS / (32 WPR) rows per block at a time. */
+/* Lane-order sum of a warp's values, every lane gets it: the xor butterfly adds the same two
+ * partials on both sides of each exchange, so all lanes hold the identical total. */
+template <typename A> static __device__ __forceinline__ A warp_allsum(A v) {
+    for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(FULL_MASK, v, o);
+    return v;
+}
+
+/* Rows of K <= 32 VPT values: one warp per row with the row in registers, lane l holding columns
+ * l, l + 32, ..., l + 32 (VPT - 1) (a warp's loads of one register index are one coalesced
+ * 128-byte line for f32). x is read once: mean = sum x / K, then var = sum (x - mean)² / K from the
+ * registers (two passes, exact up to rounding, no Welford divisions). Columns >= K hold 0 and are
+ * left out of the second sum. */
+template <typename T, typename A, int VPT>
+__global__ void __launch_bounds__(THREADS) layer_norm_fwd_warp(int64_t M, int64_t K, A eps, const T *x, const A *w,
+                                                               const A *b, T *y, A *mean, A *rstd) {
+    const int lane = threadIdx.x % 32;
+    for (int64_t m = (int64_t)blockIdx.x * WARPS + threadIdx.x / 32; m < M; m += (int64_t)gridDim.x * WARPS) {
+        const T *xr = x + m * K;
+        A v[VPT], s = 0;
+#pragma unroll
+        for (int i = 0; i < VPT; i++) {
+            const int64_t k = lane + 32 * i;
+            v[i] = k < K ? load(xr, k) : (A)0;
+            s += v[i];
+        }
+        const A mu = warp_allsum(s) / (A)K; /* K == 0: 0/0, NaN as on the CPU */
+        A q = 0;
+#pragma unroll
+        for (int i = 0; i < VPT; i++)
+            if (lane + 32 * i < K) q += (v[i] - mu) * (v[i] - mu);
+        const A r = (A)1 / sqrt(warp_allsum(q) / (A)K + eps);
+        T *yr = y + m * K;
+#pragma unroll
+        for (int i = 0; i < VPT; i++) {
+            const int64_t k = lane + 32 * i;
+            if (k >= K) break;
+            A o = (v[i] - mu) * r;
+            if (w) o *= w[k];
+            if (b) o += b[k];
+            store(yr, k, o);
+        }
+        if (lane == 0) mean[m] = mu, rstd[m] = r;
+    }
+}
+
+/* Rows of K > 1024: groups of WARPS warps per row, THREADS / (32 WARPS) = 1 row per block at a
+ * time, Welford over the strided columns; the row is read once for the statistics and once to
+ * write y. */
 template <typename T, typename A, int WPR>
 __global__ void __launch_bounds__(THREADS) layer_norm_fwd(int64_t M, int64_t K, A eps, const T *x, const A *w,
                                                           const A *b, T *y, A *mean, A *rstd) {
@@ -183,6 +233,65 @@ __global__ void __launch_bounds__(THREADS) layer_norm_fwd(int64_t M, int64_t K, 
 }
 
 /* dx = rstd (g - sum(g)/K - xhat sum(g xhat)/K) per row, g = dy w, xhat = (x - mean) rstd. */
+
+/* The warp-per-row backward (K <= 32 VPT, the forward's register layout), with dw/db fused in:
+ * block j owns the fixed contiguous rows [M j / G, M (j+1) / G) (G = gridDim.x), its warps take
+ * every WARPS-th of them. dy and x are read once into registers for the two row sums and dx; each
+ * lane also adds dy xhat and dy of its columns over its rows (registers), the block adds its warps'
+ * sums in warp order in shared memory and writes one partial row per block: pw/pb[j, k] (NULL: not
+ * wanted; dx NULL: only the partials). layer_norm_bwd_affine_sum adds the G rows in block order. */
+template <typename T, typename A, int VPT>
+__global__ void __launch_bounds__(THREADS) layer_norm_bwd_warp(int64_t M, int64_t K, const T *dy, const T *x,
+                                                               const A *mean, const A *rstd, const A *w, T *dx,
+                                                               A *pw, A *pb) {
+    __shared__ A sw[32 * VPT], sb[32 * VPT];
+    const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
+    const int64_t m0 = M * blockIdx.x / gridDim.x, m1 = M * (blockIdx.x + 1) / gridDim.x;
+    A aw[VPT] = {}, ab[VPT] = {};
+    for (int64_t m = m0 + warp; m < m1; m += WARPS) {
+        const T *dyr = dy + m * K, *xr = x + m * K;
+        const A mu = mean[m], r = rstd[m];
+        A g[VPT], xc[VPT], sg = 0, sgx = 0; /* xc: x - mean */
+#pragma unroll
+        for (int i = 0; i < VPT; i++) {
+            const int k = lane + 32 * i;
+            const bool in = k < K;
+            const A d = in ? load(dyr, k) : (A)0;
+            xc[i] = in ? load(xr, k) - mu : (A)0;
+            aw[i] += d * xc[i] * r;
+            ab[i] += d;
+            g[i] = w && in ? d * w[k] : d;
+            sg += g[i];
+            sgx += g[i] * xc[i];
+        }
+        if (!dx) continue;
+        const A mg = warp_allsum(sg) / (A)K, bx = r * r * warp_allsum(sgx) / (A)K; /* K > 0 (launcher) */
+#pragma unroll
+        for (int i = 0; i < VPT; i++) {
+            const int k = lane + 32 * i;
+            if (k >= K) break;
+            store(dx + m * K, k, r * (g[i] - mg - xc[i] * bx));
+        }
+    }
+    if (!pw && !pb) return; /* uniform over the block: no __syncthreads skipped by part of it */
+    for (int v = 0; v < WARPS; v++) { /* warp v adds its sums, in warp order */
+        if (warp == v)
+#pragma unroll
+            for (int i = 0; i < VPT; i++) {
+                const int k = lane + 32 * i;
+                sw[k] = v ? sw[k] + aw[i] : aw[i];
+                sb[k] = v ? sb[k] + ab[i] : ab[i];
+            }
+        __syncthreads();
+    }
+    for (int64_t k = threadIdx.x; k < K; k += THREADS) {
+        if (pw) pw[blockIdx.x * K + k] = sw[k];
+        if (pb) pb[blockIdx.x * K + k] = sb[k];
+    }
+}
+
+/* The K > 1024 backward of dx: groups of WPR warps per row, the row is read once for the two row
+ * sums and once to write dx. */
 template <typename T, typename A, int WPR>
 __global__ void __launch_bounds__(THREADS) layer_norm_bwd_dx(int64_t M, int64_t K, const T *dy, const T *x,
                                                              const A *mean, const A *rstd, const A *w, T *dx) {
@@ -211,8 +320,9 @@ __global__ void __launch_bounds__(THREADS) layer_norm_bwd_dx(int64_t M, int64_t 
     }
 }
 
-/* Partial dw/db: block (i, j) sums rows [M j / R, M (j+1) / R) of columns [32 i, 32 i + 32) with
- * 8 row lanes (threadIdx.y) that are then added in lane order. pw/pb: R x K (NULL: not wanted). */
+/* Partial dw/db of the K > 1024 path: block (i, j) sums rows [M j / R, M (j+1) / R) of columns
+ * [32 i, 32 i + 32) with 8 row lanes (threadIdx.y) that are then added in lane order.
+ * pw/pb: R x K (NULL: not wanted). */
 template <typename T, typename A>
 __global__ void __launch_bounds__(THREADS) layer_norm_bwd_affine(int64_t M, int64_t K, int64_t R, const T *dy,
                                                                  const T *x, const A *mean, const A *rstd, A *pw,
@@ -238,25 +348,57 @@ __global__ void __launch_bounds__(THREADS) layer_norm_bwd_affine(int64_t M, int6
     }
 }
 
-/* dw[k] = sum_j pw[j, k] in chunk order (in double, then rounded to A), same for db. */
+/* dw[k] = sum_j pw[j, k] over the R partial rows (in double, then rounded to A), same for db.
+ * Block i, blocks of 32 x 8: columns [32 i, 32 i + 32), row lane y adds rows y, y + 8, ... and
+ * the 8 lane sums are added in lane order (fixed order: deterministic). */
 template <typename A>
-__global__ void layer_norm_bwd_affine_sum(int64_t K, int64_t R, const A *pw, const A *pb, A *dw, A *db) {
-    for (int64_t k = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; k < K; k += (int64_t)gridDim.x * blockDim.x) {
-        double tw = 0, tb = 0;
-        for (int64_t j = 0; j < R; j++) {
+__global__ void __launch_bounds__(THREADS) layer_norm_bwd_affine_sum(int64_t K, int64_t R, const A *pw, const A *pb,
+                                                                     A *dw, A *db) {
+    __shared__ double sw[8][33], sb[8][33];
+    const int64_t k = (int64_t)blockIdx.x * 32 + threadIdx.x;
+    double tw = 0, tb = 0;
+    if (k < K)
+#pragma unroll 4
+        for (int64_t j = threadIdx.y; j < R; j += 8) {
             if (dw) tw += pw[j * K + k];
             if (db) tb += pb[j * K + k];
         }
+    sw[threadIdx.y][threadIdx.x] = tw;
+    sb[threadIdx.y][threadIdx.x] = tb;
+    __syncthreads();
+    if (threadIdx.y == 0 && k < K) {
+        tw = tb = 0;
+        for (int i = 0; i < 8; i++) tw += sw[i][threadIdx.x], tb += sb[i][threadIdx.x];
         if (dw) dw[k] = (A)tw;
         if (db) db[k] = (A)tb;
     }
 }
 
-/* Row groups of one block for rows of length K. */
-static int warps_per_row(int64_t K) { return K <= 1024 ? 1 : WARPS; }
+/* Runs the statements with VPT the register count per lane of the warp-per-row path for K <= 1024
+ * (the smallest of 4, 8, 16, 24, 32 with 32 VPT >= K). */
+#define VPT_DISPATCH(K, ...)                                                                       \
+    if ((K) <= 128) {                                                                              \
+        constexpr int VPT = 4;                                                                     \
+        __VA_ARGS__;                                                                               \
+    } else if ((K) <= 256) {                                                                       \
+        constexpr int VPT = 8;                                                                     \
+        __VA_ARGS__;                                                                               \
+    } else if ((K) <= 512) {                                                                       \
+        constexpr int VPT = 16;                                                                    \
+        __VA_ARGS__;                                                                               \
+    } else if ((K) <= 768) {                                                                       \
+        constexpr int VPT = 24;                                                                    \
+        __VA_ARGS__;                                                                               \
+    } else {                                                                                       \
+        constexpr int VPT = 32;                                                                    \
+        __VA_ARGS__;                                                                               \
+    }
 
-static unsigned row_blocks(int64_t M, int wpr, int device) {
-    return (unsigned)max64(1, min64(ceil_div(M, WARPS / wpr), (int64_t)ct__cuda_sm_count(device) * 32));
+/* Rows up to this length take the warp-per-row register path. */
+#define WARP_ROW_MAX 1024
+
+static unsigned row_blocks(int64_t M, int64_t rows_per_block, int device) {
+    return (unsigned)max64(1, min64(ceil_div(M, rows_per_block), (int64_t)ct__cuda_sm_count(device) * 32));
 }
 
 extern "C" cudaError_t ct__cuda_layer_norm(ct__cuda_float ft, int64_t M, int64_t K, double eps, const void *x,
@@ -264,27 +406,47 @@ extern "C" cudaError_t ct__cuda_layer_norm(ct__cuda_float ft, int64_t M, int64_t
                                            int device) {
     if (M == 0) return cudaSuccess;
     cudaStream_t st = ct__cuda_stream(device);
-    int wpr = warps_per_row(K);
-    unsigned blocks = row_blocks(M, wpr, device);
     DISPATCH(ft, {
-        if (wpr == 1)
-            layer_norm_fwd<T, A, 1><<<blocks, THREADS, 0, st>>>(M, K, (A)eps, (const T *)x, (const A *)weight,
-                                                                (const A *)bias, (T *)y, (A *)mean, (A *)rstd);
-        else
-            layer_norm_fwd<T, A, WARPS><<<blocks, THREADS, 0, st>>>(M, K, (A)eps, (const T *)x, (const A *)weight,
-                                                                    (const A *)bias, (T *)y, (A *)mean, (A *)rstd);
+        if (K <= WARP_ROW_MAX) {
+            VPT_DISPATCH(K, layer_norm_fwd_warp<T, A, VPT><<<row_blocks(M, WARPS, device), THREADS, 0, st>>>(
+                                M, K, (A)eps, (const T *)x, (const A *)weight, (const A *)bias, (T *)y, (A *)mean,
+                                (A *)rstd));
+        } else {
+            layer_norm_fwd<T, A, WARPS><<<row_blocks(M, 1, device), THREADS, 0, st>>>(
+                M, K, (A)eps, (const T *)x, (const A *)weight, (const A *)bias, (T *)y, (A *)mean, (A *)rstd);
+        }
     });
     return cudaGetLastError();
 }
 
-/* Row chunks of the dw/db column sums: enough blocks to fill the device, at least 8 rows each. */
+/* Blocks of the fused warp-per-row backward, each with its fixed row range: as many as can be
+ * resident at once (the register arrays allow one or two per SM for VPT >= 24, a second wave would
+ * double the time), at most one per WARPS rows. */
+template <typename T, typename A, int VPT> static int64_t warp_bwd_blocks(int64_t M, int device) {
+    int per_sm = 0;
+    if (cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, layer_norm_bwd_warp<T, A, VPT>, THREADS, 0) !=
+        cudaSuccess)
+        per_sm = 1; /* a real failure shows again at the launch */
+    return max64(1, min64((int64_t)ct__cuda_sm_count(device) * max64(per_sm, 1), ceil_div(M, WARPS)));
+}
+
+/* Row chunks of the K > 1024 dw/db column sums: enough blocks to fill the device, at least 8 rows
+ * each. */
 static int64_t affine_chunks(int64_t M, int64_t K, int device) {
     int64_t tiles = ceil_div(K, 32), want = ceil_div((int64_t)ct__cuda_sm_count(device) * 8, tiles);
     return max64(1, min64(min64(want, ceil_div(M, 8)), 65535));
 }
 
+/* Partial rows of dw/db: one per block (K <= 1024) or per row chunk. */
+static int64_t partial_rows(ct__cuda_float ft, int64_t M, int64_t K, int device) {
+    if (K > WARP_ROW_MAX) return affine_chunks(M, K, device);
+    int64_t R = 1;
+    DISPATCH(ft, VPT_DISPATCH(K, R = warp_bwd_blocks<T, A, VPT>(M, device)));
+    return R;
+}
+
 extern "C" size_t ct__cuda_layer_norm_backward_work_bytes(ct__cuda_float ft, int64_t M, int64_t K, int device) {
-    return (size_t)(2 * affine_chunks(M, K, device) * K) * acc_size(ft);
+    return (size_t)(2 * partial_rows(ft, M, K, device) * K) * acc_size(ft);
 }
 
 extern "C" cudaError_t ct__cuda_layer_norm_backward(ct__cuda_float ft, int64_t M, int64_t K, const void *dy,
@@ -299,29 +461,32 @@ extern "C" cudaError_t ct__cuda_layer_norm_backward(ct__cuda_float ft, int64_t M
         if (e == cudaSuccess && db) e = cudaMemsetAsync(db, 0, bytes, st);
         return e;
     }
-    int wpr = warps_per_row(K);
-    unsigned blocks = row_blocks(M, wpr, device);
-    int64_t R = affine_chunks(M, K, device);
+    const bool affine = dw || db;
+    int64_t R = partial_rows(ft, M, K, device);
     DISPATCH(ft, {
-        if (dx) {
-            if (wpr == 1)
-                layer_norm_bwd_dx<T, A, 1><<<blocks, THREADS, 0, st>>>(M, K, (const T *)dy, (const T *)x,
-                                                                       (const A *)mean, (const A *)rstd,
-                                                                       (const A *)weight, (T *)dx);
-            else
-                layer_norm_bwd_dx<T, A, WARPS><<<blocks, THREADS, 0, st>>>(M, K, (const T *)dy, (const T *)x,
-                                                                           (const A *)mean, (const A *)rstd,
-                                                                           (const A *)weight, (T *)dx);
+        A *pw = affine && dw ? (A *)work : NULL, *pb = affine && db ? (A *)work + R * K : NULL;
+        if (K <= WARP_ROW_MAX) {
+            VPT_DISPATCH(K, layer_norm_bwd_warp<T, A, VPT><<<(unsigned)R, THREADS, 0, st>>>(
+                                M, K, (const T *)dy, (const T *)x, (const A *)mean, (const A *)rstd,
+                                (const A *)weight, (T *)dx, pw, pb));
             CHECK_LAUNCH();
+        } else {
+            if (dx) {
+                layer_norm_bwd_dx<T, A, WARPS><<<row_blocks(M, 1, device), THREADS, 0, st>>>(
+                    M, K, (const T *)dy, (const T *)x, (const A *)mean, (const A *)rstd, (const A *)weight,
+                    (T *)dx);
+                CHECK_LAUNCH();
+            }
+            if (affine) {
+                dim3 grid((unsigned)ceil_div(K, 32), (unsigned)R), block(32, 8);
+                layer_norm_bwd_affine<T, A><<<grid, block, 0, st>>>(M, K, R, (const T *)dy, (const T *)x,
+                                                                    (const A *)mean, (const A *)rstd, pw, pb);
+                CHECK_LAUNCH();
+            }
         }
-        if (dw || db) {
-            A *pw = (A *)work, *pb = pw + R * K;
-            dim3 grid((unsigned)ceil_div(K, 32), (unsigned)R), block(32, 8);
-            layer_norm_bwd_affine<T, A><<<grid, block, 0, st>>>(M, K, R, (const T *)dy, (const T *)x,
-                                                                (const A *)mean, (const A *)rstd, dw ? pw : NULL,
-                                                                pb);
-            CHECK_LAUNCH();
-            layer_norm_bwd_affine_sum<A><<<blocks_for(K, device), THREADS, 0, st>>>(K, R, pw, pb, (A *)dw, (A *)db);
+        if (affine) {
+            layer_norm_bwd_affine_sum<A><<<(unsigned)ceil_div(K, 32), dim3(32, 8), 0, st>>>(K, R, pw, pb, (A *)dw,
+                                                                                          (A *)db);
             CHECK_LAUNCH();
         }
     });
