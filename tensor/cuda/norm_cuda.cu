@@ -163,12 +163,36 @@ template <typename A> static __device__ __forceinline__ A warp_allsum(A v) {
     return v;
 }
 
-/* Rows of K <= 32 VPT values: one warp per row with the row in registers, lane l holding columns
- * l, l + 32, ..., l + 32 (VPT - 1) (a warp's loads of one register index are one coalesced
- * 128-byte line for f32). x is read once: mean = sum x / K, then var = sum (x - mean)² / K from the
- * registers (two passes, exact up to rounding, no Welford divisions). Columns >= K hold 0 and are
- * left out of the second sum. */
-template <typename T, typename A, int VPT>
+/* Register layout of the warp-per-row path: register i of lane l holds column col<V>(l, i), groups
+ * of V consecutive columns per lane, the warp's groups side by side: V = 1 gives l, l + 32, ...;
+ * V = 4 lets f32 rows whose length is a multiple of 4 (and 16-byte aligned) move as float4, one
+ * 16-byte access per group (a group is wholly in or out of the row then). Either way a warp's
+ * accesses of one group index are one contiguous span. */
+template <int V> static __device__ __forceinline__ int col(int lane, int i) {
+    return i / V * 32 * V + lane * V + i % V;
+}
+
+/* v[0..V) = p[0..V) in A; p is 16-byte aligned when V == 4 (float4 for f32, else scalar loads). */
+template <int V, typename T, typename A> static __device__ __forceinline__ void load_group(const T *p, A *v) {
+#pragma unroll
+    for (int c = 0; c < V; c++) v[c] = load(p, c);
+}
+template <> __device__ __forceinline__ void load_group<4, float, float>(const float *p, float *v) {
+    const float4 f = *reinterpret_cast<const float4 *>(p);
+    v[0] = f.x, v[1] = f.y, v[2] = f.z, v[3] = f.w;
+}
+template <int V, typename T, typename A> static __device__ __forceinline__ void store_group(T *p, const A *v) {
+#pragma unroll
+    for (int c = 0; c < V; c++) store(p, c, v[c]);
+}
+template <> __device__ __forceinline__ void store_group<4, float, float>(float *p, const float *v) {
+    *reinterpret_cast<float4 *>(p) = make_float4(v[0], v[1], v[2], v[3]);
+}
+
+/* Rows of K <= 32 VPT values: one warp per row with the row in registers (layout col<V>). x is
+ * read once: mean = sum x / K, then var = sum (x - mean)² / K from the registers (two passes, exact
+ * up to rounding, no Welford divisions). Columns >= K hold 0 and are left out of the second sum. */
+template <typename T, typename A, int VPT, int V>
 __global__ void __launch_bounds__(THREADS) layer_norm_fwd_warp(int64_t M, int64_t K, A eps, const T *x, const A *w,
                                                                const A *b, T *y, A *mean, A *rstd) {
     const int lane = threadIdx.x % 32;
@@ -176,26 +200,33 @@ __global__ void __launch_bounds__(THREADS) layer_norm_fwd_warp(int64_t M, int64_
         const T *xr = x + m * K;
         A v[VPT], s = 0;
 #pragma unroll
-        for (int i = 0; i < VPT; i++) {
-            const int64_t k = lane + 32 * i;
-            v[i] = k < K ? load(xr, k) : (A)0;
-            s += v[i];
+        for (int i = 0; i < VPT; i += V) {
+            const int k = col<V>(lane, i);
+            if (k < K) load_group<V>(xr + k, v + i);
+#pragma unroll
+            for (int c = 0; c < V; c++) {
+                if (k >= K) v[i + c] = 0;
+                s += v[i + c];
+            }
         }
         const A mu = warp_allsum(s) / (A)K; /* K == 0: 0/0, NaN as on the CPU */
         A q = 0;
 #pragma unroll
         for (int i = 0; i < VPT; i++)
-            if (lane + 32 * i < K) q += (v[i] - mu) * (v[i] - mu);
+            if (col<V>(lane, i) < K) q += (v[i] - mu) * (v[i] - mu);
         const A r = (A)1 / sqrt(warp_allsum(q) / (A)K + eps);
         T *yr = y + m * K;
 #pragma unroll
-        for (int i = 0; i < VPT; i++) {
-            const int64_t k = lane + 32 * i;
+        for (int i = 0; i < VPT; i += V) {
+            const int k = col<V>(lane, i);
             if (k >= K) break;
-            A o = (v[i] - mu) * r;
-            if (w) o *= w[k];
-            if (b) o += b[k];
-            store(yr, k, o);
+#pragma unroll
+            for (int c = 0; c < V; c++) {
+                v[i + c] = (v[i + c] - mu) * r;
+                if (w) v[i + c] *= w[k + c];
+                if (b) v[i + c] += b[k + c];
+            }
+            store_group<V>(yr + k, v + i);
         }
         if (lane == 0) mean[m] = mu, rstd[m] = r;
     }
@@ -240,7 +271,7 @@ __global__ void __launch_bounds__(THREADS) layer_norm_fwd(int64_t M, int64_t K, 
  * lane also adds dy xhat and dy of its columns over its rows (registers), the block adds its warps'
  * sums in warp order in shared memory and writes one partial row per block: pw/pb[j, k] (NULL: not
  * wanted; dx NULL: only the partials). layer_norm_bwd_affine_sum adds the G rows in block order. */
-template <typename T, typename A, int VPT>
+template <typename T, typename A, int VPT, int V>
 __global__ void __launch_bounds__(THREADS) layer_norm_bwd_warp(int64_t M, int64_t K, const T *dy, const T *x,
                                                                const A *mean, const A *rstd, const A *w, T *dx,
                                                                A *pw, A *pb) {
@@ -251,26 +282,32 @@ __global__ void __launch_bounds__(THREADS) layer_norm_bwd_warp(int64_t M, int64_
     for (int64_t m = m0 + warp; m < m1; m += WARPS) {
         const T *dyr = dy + m * K, *xr = x + m * K;
         const A mu = mean[m], r = rstd[m];
-        A g[VPT], xc[VPT], sg = 0, sgx = 0; /* xc: x - mean */
+        A g[VPT], xc[VPT], sg = 0, sgx = 0; /* g: dy, then dy w; xc: x - mean */
 #pragma unroll
-        for (int i = 0; i < VPT; i++) {
-            const int k = lane + 32 * i;
+        for (int i = 0; i < VPT; i += V) {
+            const int k = col<V>(lane, i);
             const bool in = k < K;
-            const A d = in ? load(dyr, k) : (A)0;
-            xc[i] = in ? load(xr, k) - mu : (A)0;
-            aw[i] += d * xc[i] * r;
-            ab[i] += d;
-            g[i] = w && in ? d * w[k] : d;
-            sg += g[i];
-            sgx += g[i] * xc[i];
+            if (in) load_group<V>(dyr + k, g + i), load_group<V>(xr + k, xc + i);
+#pragma unroll
+            for (int c = 0; c < V; c++) {
+                if (!in) g[i + c] = xc[i + c] = 0;
+                xc[i + c] -= in ? mu : (A)0;
+                aw[i + c] += g[i + c] * xc[i + c] * r;
+                ab[i + c] += g[i + c];
+                if (w && in) g[i + c] *= w[k + c];
+                sg += g[i + c];
+                sgx += g[i + c] * xc[i + c];
+            }
         }
         if (!dx) continue;
         const A mg = warp_allsum(sg) / (A)K, bx = r * r * warp_allsum(sgx) / (A)K; /* K > 0 (launcher) */
 #pragma unroll
-        for (int i = 0; i < VPT; i++) {
-            const int k = lane + 32 * i;
+        for (int i = 0; i < VPT; i += V) {
+            const int k = col<V>(lane, i);
             if (k >= K) break;
-            store(dx + m * K, k, r * (g[i] - mg - xc[i] * bx));
+#pragma unroll
+            for (int c = 0; c < V; c++) g[i + c] = r * (g[i + c] - mg - xc[i + c] * bx);
+            store_group<V>(dx + m * K + k, g + i);
         }
     }
     if (!pw && !pb) return; /* uniform over the block: no __syncthreads skipped by part of it */
@@ -278,7 +315,7 @@ __global__ void __launch_bounds__(THREADS) layer_norm_bwd_warp(int64_t M, int64_
         if (warp == v)
 #pragma unroll
             for (int i = 0; i < VPT; i++) {
-                const int k = lane + 32 * i;
+                const int k = col<V>(lane, i);
                 sw[k] = v ? sw[k] + aw[i] : aw[i];
                 sb[k] = v ? sb[k] + ab[i] : ab[i];
             }
@@ -394,6 +431,23 @@ __global__ void __launch_bounds__(THREADS) layer_norm_bwd_affine_sum(int64_t K, 
         __VA_ARGS__;                                                                               \
     }
 
+/* Runs the statements with V the column group of the warp-per-row layout: 4 where vec (f32 rows of
+ * a multiple of 4 columns at 16-byte aligned addresses), else 1. */
+#define VEC_DISPATCH(vec, ...)                                                                     \
+    if (vec) {                                                                                     \
+        constexpr int V = 4;                                                                       \
+        __VA_ARGS__;                                                                               \
+    } else {                                                                                       \
+        constexpr int V = 1;                                                                       \
+        __VA_ARGS__;                                                                               \
+    }
+
+/* Whether the f32 rows of length K at these addresses (NULL: none) can move as float4. */
+static bool vec4_rows(ct__cuda_float ft, int64_t K, const void *a, const void *b, const void *c) {
+    const uintptr_t mis = (uintptr_t)a % 16 | (uintptr_t)b % 16 | (uintptr_t)c % 16;
+    return ft == CT__CUDA_F32 && K % 4 == 0 && mis == 0;
+}
+
 /* Rows up to this length take the warp-per-row register path. */
 #define WARP_ROW_MAX 1024
 
@@ -408,9 +462,11 @@ extern "C" cudaError_t ct__cuda_layer_norm(ct__cuda_float ft, int64_t M, int64_t
     cudaStream_t st = ct__cuda_stream(device);
     DISPATCH(ft, {
         if (K <= WARP_ROW_MAX) {
-            VPT_DISPATCH(K, layer_norm_fwd_warp<T, A, VPT><<<row_blocks(M, WARPS, device), THREADS, 0, st>>>(
-                                M, K, (A)eps, (const T *)x, (const A *)weight, (const A *)bias, (T *)y, (A *)mean,
-                                (A *)rstd));
+            VPT_DISPATCH(K, VEC_DISPATCH(vec4_rows(ft, K, x, y, NULL),
+                                         layer_norm_fwd_warp<T, A, VPT, V><<<row_blocks(M, WARPS, device), THREADS,
+                                                                             0, st>>>(
+                                             M, K, (A)eps, (const T *)x, (const A *)weight, (const A *)bias, (T *)y,
+                                             (A *)mean, (A *)rstd)));
         } else {
             layer_norm_fwd<T, A, WARPS><<<row_blocks(M, 1, device), THREADS, 0, st>>>(
                 M, K, (A)eps, (const T *)x, (const A *)weight, (const A *)bias, (T *)y, (A *)mean, (A *)rstd);
@@ -421,13 +477,16 @@ extern "C" cudaError_t ct__cuda_layer_norm(ct__cuda_float ft, int64_t M, int64_t
 
 /* Blocks of the fused warp-per-row backward, each with its fixed row range: as many as can be
  * resident at once (the register arrays allow one or two per SM for VPT >= 24, a second wave would
- * double the time), at most one per WARPS rows. */
+ * double the time), at most one per WARPS rows. The same for V = 1 and 4 (the lower of the two), so
+ * the workspace size does not depend on the addresses. */
 template <typename T, typename A, int VPT> static int64_t warp_bwd_blocks(int64_t M, int device) {
-    int per_sm = 0;
-    if (cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, layer_norm_bwd_warp<T, A, VPT>, THREADS, 0) !=
-        cudaSuccess)
-        per_sm = 1; /* a real failure shows again at the launch */
-    return max64(1, min64((int64_t)ct__cuda_sm_count(device) * max64(per_sm, 1), ceil_div(M, WARPS)));
+    int one = 0, four = 0;
+    if (cudaOccupancyMaxActiveBlocksPerMultiprocessor(&one, layer_norm_bwd_warp<T, A, VPT, 1>, THREADS, 0) !=
+            cudaSuccess ||
+        cudaOccupancyMaxActiveBlocksPerMultiprocessor(&four, layer_norm_bwd_warp<T, A, VPT, 4>, THREADS, 0) !=
+            cudaSuccess)
+        one = four = 1; /* a real failure shows again at the launch */
+    return max64(1, min64((int64_t)ct__cuda_sm_count(device) * max64(min64(one, four), 1), ceil_div(M, WARPS)));
 }
 
 /* Row chunks of the K > 1024 dw/db column sums: enough blocks to fill the device, at least 8 rows
@@ -466,9 +525,10 @@ extern "C" cudaError_t ct__cuda_layer_norm_backward(ct__cuda_float ft, int64_t M
     DISPATCH(ft, {
         A *pw = affine && dw ? (A *)work : NULL, *pb = affine && db ? (A *)work + R * K : NULL;
         if (K <= WARP_ROW_MAX) {
-            VPT_DISPATCH(K, layer_norm_bwd_warp<T, A, VPT><<<(unsigned)R, THREADS, 0, st>>>(
-                                M, K, (const T *)dy, (const T *)x, (const A *)mean, (const A *)rstd,
-                                (const A *)weight, (T *)dx, pw, pb));
+            VPT_DISPATCH(K, VEC_DISPATCH(vec4_rows(ft, K, dy, x, dx),
+                                         layer_norm_bwd_warp<T, A, VPT, V><<<(unsigned)R, THREADS, 0, st>>>(
+                                             M, K, (const T *)dy, (const T *)x, (const A *)mean, (const A *)rstd,
+                                             (const A *)weight, (T *)dx, pw, pb)));
             CHECK_LAUNCH();
         } else {
             if (dx) {
