@@ -12,11 +12,14 @@
  * combines its warps' results in warp order, and reductions that span blocks write one partial
  * per block that a second kernel adds up in block order.
  *
- * Layer norm (x [M, K]): a group of WPR warps per row (one warp for K <= 1024, eight above); the
- * forward reads the row once for the statistics and once to write y, the backward once for the
- * two row sums of dx and once to write dx. dw/db are column sums over the rows: blocks of 32
- * columns x 8 row lanes each sum a fixed chunk of rows into a partial row, and a second kernel
- * adds the chunks per column.
+ * Layer norm (x [M, K]): for K <= 1024 one warp per row with the row in registers (VPT values per
+ * lane, a template parameter chosen from K): the forward reads x once (two-pass mean/variance from
+ * the registers, then y), the backward reads dy and x once for the two row sums and dx, and sums
+ * the dw/db columns over a fixed range of rows per block in the same pass (one partial row per
+ * block). For K > 1024 a group of eight warps per row: the forward reads the row once for the
+ * statistics and once to write y, the backward once for the two row sums of dx and once to write
+ * dx, and dw/db come from a separate pass (blocks of 32 columns x 8 row lanes each sum a fixed
+ * chunk of rows into a partial row). A last kernel adds the partial rows per column in order.
  *
  * Batch norm (x [N, C, S]): channel c's M = N*S values x[n, c, s] are split into P chunks of the
  * flat index j = n S + s; block (c, p) reduces chunk p, a per-channel kernel merges the P
@@ -153,7 +156,85 @@ static unsigned blocks_for(int64_t n, int device) {
 
 /* ---- layer norm ---------------------------------------------------------------------------------- */
 
-/* Rows are handled by groups of WPR warps, THREADS / (32 WPR) rows per block at a time. */
+/* Lane-order sum of a warp's values, every lane gets it: the xor butterfly adds the same two
+ * partials on both sides of each exchange, so all lanes hold the identical total. */
+template <typename A> static __device__ __forceinline__ A warp_allsum(A v) {
+    for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(FULL_MASK, v, o);
+    return v;
+}
+
+/* Register layout of the warp-per-row path: register i of lane l holds column col<V>(l, i), groups
+ * of V consecutive columns per lane, the warp's groups side by side: V = 1 gives l, l + 32, ...;
+ * V = 4 lets f32 rows whose length is a multiple of 4 (and 16-byte aligned) move as float4, one
+ * 16-byte access per group (a group is wholly in or out of the row then). Either way a warp's
+ * accesses of one group index are one contiguous span. */
+template <int V> static __device__ __forceinline__ int col(int lane, int i) {
+    return i / V * 32 * V + lane * V + i % V;
+}
+
+/* v[0..V) = p[0..V) in A; p is 16-byte aligned when V == 4 (float4 for f32, else scalar loads). */
+template <int V, typename T, typename A> static __device__ __forceinline__ void load_group(const T *p, A *v) {
+#pragma unroll
+    for (int c = 0; c < V; c++) v[c] = load(p, c);
+}
+template <> __device__ __forceinline__ void load_group<4, float, float>(const float *p, float *v) {
+    const float4 f = *reinterpret_cast<const float4 *>(p);
+    v[0] = f.x, v[1] = f.y, v[2] = f.z, v[3] = f.w;
+}
+template <int V, typename T, typename A> static __device__ __forceinline__ void store_group(T *p, const A *v) {
+#pragma unroll
+    for (int c = 0; c < V; c++) store(p, c, v[c]);
+}
+template <> __device__ __forceinline__ void store_group<4, float, float>(float *p, const float *v) {
+    *reinterpret_cast<float4 *>(p) = make_float4(v[0], v[1], v[2], v[3]);
+}
+
+/* Rows of K <= 32 VPT values: one warp per row with the row in registers (layout col<V>). x is
+ * read once: mean = sum x / K, then var = sum (x - mean)² / K from the registers (two passes, exact
+ * up to rounding, no Welford divisions). Columns >= K hold 0 and are left out of the second sum. */
+template <typename T, typename A, int VPT, int V>
+__global__ void __launch_bounds__(THREADS) layer_norm_fwd_warp(int64_t M, int64_t K, A eps, const T *x, const A *w,
+                                                               const A *b, T *y, A *mean, A *rstd) {
+    const int lane = threadIdx.x % 32;
+    for (int64_t m = (int64_t)blockIdx.x * WARPS + threadIdx.x / 32; m < M; m += (int64_t)gridDim.x * WARPS) {
+        const T *xr = x + m * K;
+        A v[VPT], s = 0;
+#pragma unroll
+        for (int i = 0; i < VPT; i += V) {
+            const int k = col<V>(lane, i);
+            if (k < K) load_group<V>(xr + k, v + i);
+#pragma unroll
+            for (int c = 0; c < V; c++) {
+                if (k >= K) v[i + c] = 0;
+                s += v[i + c];
+            }
+        }
+        const A mu = warp_allsum(s) / (A)K; /* K == 0: 0/0, NaN as on the CPU */
+        A q = 0;
+#pragma unroll
+        for (int i = 0; i < VPT; i++)
+            if (col<V>(lane, i) < K) q += (v[i] - mu) * (v[i] - mu);
+        const A r = (A)1 / sqrt(warp_allsum(q) / (A)K + eps);
+        T *yr = y + m * K;
+#pragma unroll
+        for (int i = 0; i < VPT; i += V) {
+            const int k = col<V>(lane, i);
+            if (k >= K) break;
+#pragma unroll
+            for (int c = 0; c < V; c++) {
+                v[i + c] = (v[i + c] - mu) * r;
+                if (w) v[i + c] *= w[k + c];
+                if (b) v[i + c] += b[k + c];
+            }
+            store_group<V>(yr + k, v + i);
+        }
+        if (lane == 0) mean[m] = mu, rstd[m] = r;
+    }
+}
+
+/* Rows of K > 1024: groups of WARPS warps per row, THREADS / (32 WARPS) = 1 row per block at a
+ * time, Welford over the strided columns; the row is read once for the statistics and once to
+ * write y. */
 template <typename T, typename A, int WPR>
 __global__ void __launch_bounds__(THREADS) layer_norm_fwd(int64_t M, int64_t K, A eps, const T *x, const A *w,
                                                           const A *b, T *y, A *mean, A *rstd) {
@@ -183,6 +264,71 @@ __global__ void __launch_bounds__(THREADS) layer_norm_fwd(int64_t M, int64_t K, 
 }
 
 /* dx = rstd (g - sum(g)/K - xhat sum(g xhat)/K) per row, g = dy w, xhat = (x - mean) rstd. */
+
+/* The warp-per-row backward (K <= 32 VPT, the forward's register layout), with dw/db fused in:
+ * block j owns the fixed contiguous rows [M j / G, M (j+1) / G) (G = gridDim.x), its warps take
+ * every WARPS-th of them. dy and x are read once into registers for the two row sums and dx; each
+ * lane also adds dy xhat and dy of its columns over its rows (registers), the block adds its warps'
+ * sums in warp order in shared memory and writes one partial row per block: pw/pb[j, k] (NULL: not
+ * wanted; dx NULL: only the partials). layer_norm_bwd_affine_sum adds the G rows in block order. */
+template <typename T, typename A, int VPT, int V>
+__global__ void __launch_bounds__(THREADS) layer_norm_bwd_warp(int64_t M, int64_t K, const T *dy, const T *x,
+                                                               const A *mean, const A *rstd, const A *w, T *dx,
+                                                               A *pw, A *pb) {
+    __shared__ A sw[32 * VPT], sb[32 * VPT];
+    const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
+    const int64_t m0 = M * blockIdx.x / gridDim.x, m1 = M * (blockIdx.x + 1) / gridDim.x;
+    A aw[VPT] = {}, ab[VPT] = {};
+    for (int64_t m = m0 + warp; m < m1; m += WARPS) {
+        const T *dyr = dy + m * K, *xr = x + m * K;
+        const A mu = mean[m], r = rstd[m];
+        A g[VPT], xc[VPT], sg = 0, sgx = 0; /* g: dy, then dy w; xc: x - mean */
+#pragma unroll
+        for (int i = 0; i < VPT; i += V) {
+            const int k = col<V>(lane, i);
+            const bool in = k < K;
+            if (in) load_group<V>(dyr + k, g + i), load_group<V>(xr + k, xc + i);
+#pragma unroll
+            for (int c = 0; c < V; c++) {
+                if (!in) g[i + c] = xc[i + c] = 0;
+                xc[i + c] -= in ? mu : (A)0;
+                aw[i + c] += g[i + c] * xc[i + c] * r;
+                ab[i + c] += g[i + c];
+                if (w && in) g[i + c] *= w[k + c];
+                sg += g[i + c];
+                sgx += g[i + c] * xc[i + c];
+            }
+        }
+        if (!dx) continue;
+        const A mg = warp_allsum(sg) / (A)K, bx = r * r * warp_allsum(sgx) / (A)K; /* K > 0 (launcher) */
+#pragma unroll
+        for (int i = 0; i < VPT; i += V) {
+            const int k = col<V>(lane, i);
+            if (k >= K) break;
+#pragma unroll
+            for (int c = 0; c < V; c++) g[i + c] = r * (g[i + c] - mg - xc[i + c] * bx);
+            store_group<V>(dx + m * K + k, g + i);
+        }
+    }
+    if (!pw && !pb) return; /* uniform over the block: no __syncthreads skipped by part of it */
+    for (int v = 0; v < WARPS; v++) { /* warp v adds its sums, in warp order */
+        if (warp == v)
+#pragma unroll
+            for (int i = 0; i < VPT; i++) {
+                const int k = col<V>(lane, i);
+                sw[k] = v ? sw[k] + aw[i] : aw[i];
+                sb[k] = v ? sb[k] + ab[i] : ab[i];
+            }
+        __syncthreads();
+    }
+    for (int64_t k = threadIdx.x; k < K; k += THREADS) {
+        if (pw) pw[blockIdx.x * K + k] = sw[k];
+        if (pb) pb[blockIdx.x * K + k] = sb[k];
+    }
+}
+
+/* The K > 1024 backward of dx: groups of WPR warps per row, the row is read once for the two row
+ * sums and once to write dx. */
 template <typename T, typename A, int WPR>
 __global__ void __launch_bounds__(THREADS) layer_norm_bwd_dx(int64_t M, int64_t K, const T *dy, const T *x,
                                                              const A *mean, const A *rstd, const A *w, T *dx) {
@@ -211,8 +357,9 @@ __global__ void __launch_bounds__(THREADS) layer_norm_bwd_dx(int64_t M, int64_t 
     }
 }
 
-/* Partial dw/db: block (i, j) sums rows [M j / R, M (j+1) / R) of columns [32 i, 32 i + 32) with
- * 8 row lanes (threadIdx.y) that are then added in lane order. pw/pb: R x K (NULL: not wanted). */
+/* Partial dw/db of the K > 1024 path: block (i, j) sums rows [M j / R, M (j+1) / R) of columns
+ * [32 i, 32 i + 32) with 8 row lanes (threadIdx.y) that are then added in lane order.
+ * pw/pb: R x K (NULL: not wanted). */
 template <typename T, typename A>
 __global__ void __launch_bounds__(THREADS) layer_norm_bwd_affine(int64_t M, int64_t K, int64_t R, const T *dy,
                                                                  const T *x, const A *mean, const A *rstd, A *pw,
@@ -238,25 +385,74 @@ __global__ void __launch_bounds__(THREADS) layer_norm_bwd_affine(int64_t M, int6
     }
 }
 
-/* dw[k] = sum_j pw[j, k] in chunk order (in double, then rounded to A), same for db. */
+/* dw[k] = sum_j pw[j, k] over the R partial rows (in double, then rounded to A), same for db.
+ * Block i, blocks of 32 x 8: columns [32 i, 32 i + 32), row lane y adds rows y, y + 8, ... and
+ * the 8 lane sums are added in lane order (fixed order: deterministic). */
 template <typename A>
-__global__ void layer_norm_bwd_affine_sum(int64_t K, int64_t R, const A *pw, const A *pb, A *dw, A *db) {
-    for (int64_t k = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; k < K; k += (int64_t)gridDim.x * blockDim.x) {
-        double tw = 0, tb = 0;
-        for (int64_t j = 0; j < R; j++) {
+__global__ void __launch_bounds__(THREADS) layer_norm_bwd_affine_sum(int64_t K, int64_t R, const A *pw, const A *pb,
+                                                                     A *dw, A *db) {
+    __shared__ double sw[8][33], sb[8][33];
+    const int64_t k = (int64_t)blockIdx.x * 32 + threadIdx.x;
+    double tw = 0, tb = 0;
+    if (k < K)
+#pragma unroll 4
+        for (int64_t j = threadIdx.y; j < R; j += 8) {
             if (dw) tw += pw[j * K + k];
             if (db) tb += pb[j * K + k];
         }
+    sw[threadIdx.y][threadIdx.x] = tw;
+    sb[threadIdx.y][threadIdx.x] = tb;
+    __syncthreads();
+    if (threadIdx.y == 0 && k < K) {
+        tw = tb = 0;
+        for (int i = 0; i < 8; i++) tw += sw[i][threadIdx.x], tb += sb[i][threadIdx.x];
         if (dw) dw[k] = (A)tw;
         if (db) db[k] = (A)tb;
     }
 }
 
-/* Row groups of one block for rows of length K. */
-static int warps_per_row(int64_t K) { return K <= 1024 ? 1 : WARPS; }
+/* Runs the statements with VPT the register count per lane of the warp-per-row path for K <= 1024
+ * (the smallest of 4, 8, 16, 24, 32 with 32 VPT >= K). */
+#define VPT_DISPATCH(K, ...)                                                                       \
+    if ((K) <= 128) {                                                                              \
+        constexpr int VPT = 4;                                                                     \
+        __VA_ARGS__;                                                                               \
+    } else if ((K) <= 256) {                                                                       \
+        constexpr int VPT = 8;                                                                     \
+        __VA_ARGS__;                                                                               \
+    } else if ((K) <= 512) {                                                                       \
+        constexpr int VPT = 16;                                                                    \
+        __VA_ARGS__;                                                                               \
+    } else if ((K) <= 768) {                                                                       \
+        constexpr int VPT = 24;                                                                    \
+        __VA_ARGS__;                                                                               \
+    } else {                                                                                       \
+        constexpr int VPT = 32;                                                                    \
+        __VA_ARGS__;                                                                               \
+    }
 
-static unsigned row_blocks(int64_t M, int wpr, int device) {
-    return (unsigned)max64(1, min64(ceil_div(M, WARPS / wpr), (int64_t)ct__cuda_sm_count(device) * 32));
+/* Runs the statements with V the column group of the warp-per-row layout: 4 where vec (f32 rows of
+ * a multiple of 4 columns at 16-byte aligned addresses), else 1. */
+#define VEC_DISPATCH(vec, ...)                                                                     \
+    if (vec) {                                                                                     \
+        constexpr int V = 4;                                                                       \
+        __VA_ARGS__;                                                                               \
+    } else {                                                                                       \
+        constexpr int V = 1;                                                                       \
+        __VA_ARGS__;                                                                               \
+    }
+
+/* Whether the f32 rows of length K at these addresses (NULL: none) can move as float4. */
+static bool vec4_rows(ct__cuda_float ft, int64_t K, const void *a, const void *b, const void *c) {
+    const uintptr_t mis = (uintptr_t)a % 16 | (uintptr_t)b % 16 | (uintptr_t)c % 16;
+    return ft == CT__CUDA_F32 && K % 4 == 0 && mis == 0;
+}
+
+/* Rows up to this length take the warp-per-row register path. */
+#define WARP_ROW_MAX 1024
+
+static unsigned row_blocks(int64_t M, int64_t rows_per_block, int device) {
+    return (unsigned)max64(1, min64(ceil_div(M, rows_per_block), (int64_t)ct__cuda_sm_count(device) * 32));
 }
 
 extern "C" cudaError_t ct__cuda_layer_norm(ct__cuda_float ft, int64_t M, int64_t K, double eps, const void *x,
@@ -264,27 +460,52 @@ extern "C" cudaError_t ct__cuda_layer_norm(ct__cuda_float ft, int64_t M, int64_t
                                            int device) {
     if (M == 0) return cudaSuccess;
     cudaStream_t st = ct__cuda_stream(device);
-    int wpr = warps_per_row(K);
-    unsigned blocks = row_blocks(M, wpr, device);
     DISPATCH(ft, {
-        if (wpr == 1)
-            layer_norm_fwd<T, A, 1><<<blocks, THREADS, 0, st>>>(M, K, (A)eps, (const T *)x, (const A *)weight,
-                                                                (const A *)bias, (T *)y, (A *)mean, (A *)rstd);
-        else
-            layer_norm_fwd<T, A, WARPS><<<blocks, THREADS, 0, st>>>(M, K, (A)eps, (const T *)x, (const A *)weight,
-                                                                    (const A *)bias, (T *)y, (A *)mean, (A *)rstd);
+        if (K <= WARP_ROW_MAX) {
+            VPT_DISPATCH(K, VEC_DISPATCH(vec4_rows(ft, K, x, y, NULL),
+                                         layer_norm_fwd_warp<T, A, VPT, V><<<row_blocks(M, WARPS, device), THREADS,
+                                                                             0, st>>>(
+                                             M, K, (A)eps, (const T *)x, (const A *)weight, (const A *)bias, (T *)y,
+                                             (A *)mean, (A *)rstd)));
+        } else {
+            layer_norm_fwd<T, A, WARPS><<<row_blocks(M, 1, device), THREADS, 0, st>>>(
+                M, K, (A)eps, (const T *)x, (const A *)weight, (const A *)bias, (T *)y, (A *)mean, (A *)rstd);
+        }
     });
     return cudaGetLastError();
 }
 
-/* Row chunks of the dw/db column sums: enough blocks to fill the device, at least 8 rows each. */
+/* Blocks of the fused warp-per-row backward, each with its fixed row range: as many as can be
+ * resident at once (the register arrays allow one or two per SM for VPT >= 24, a second wave would
+ * double the time), at most one per WARPS rows. The same for V = 1 and 4 (the lower of the two), so
+ * the workspace size does not depend on the addresses. */
+template <typename T, typename A, int VPT> static int64_t warp_bwd_blocks(int64_t M, int device) {
+    int one = 0, four = 0;
+    if (cudaOccupancyMaxActiveBlocksPerMultiprocessor(&one, layer_norm_bwd_warp<T, A, VPT, 1>, THREADS, 0) !=
+            cudaSuccess ||
+        cudaOccupancyMaxActiveBlocksPerMultiprocessor(&four, layer_norm_bwd_warp<T, A, VPT, 4>, THREADS, 0) !=
+            cudaSuccess)
+        one = four = 1; /* a real failure shows again at the launch */
+    return max64(1, min64((int64_t)ct__cuda_sm_count(device) * max64(min64(one, four), 1), ceil_div(M, WARPS)));
+}
+
+/* Row chunks of the K > 1024 dw/db column sums: enough blocks to fill the device, at least 8 rows
+ * each. */
 static int64_t affine_chunks(int64_t M, int64_t K, int device) {
     int64_t tiles = ceil_div(K, 32), want = ceil_div((int64_t)ct__cuda_sm_count(device) * 8, tiles);
     return max64(1, min64(min64(want, ceil_div(M, 8)), 65535));
 }
 
+/* Partial rows of dw/db: one per block (K <= 1024) or per row chunk. */
+static int64_t partial_rows(ct__cuda_float ft, int64_t M, int64_t K, int device) {
+    if (K > WARP_ROW_MAX) return affine_chunks(M, K, device);
+    int64_t R = 1;
+    DISPATCH(ft, VPT_DISPATCH(K, R = warp_bwd_blocks<T, A, VPT>(M, device)));
+    return R;
+}
+
 extern "C" size_t ct__cuda_layer_norm_backward_work_bytes(ct__cuda_float ft, int64_t M, int64_t K, int device) {
-    return (size_t)(2 * affine_chunks(M, K, device) * K) * acc_size(ft);
+    return (size_t)(2 * partial_rows(ft, M, K, device) * K) * acc_size(ft);
 }
 
 extern "C" cudaError_t ct__cuda_layer_norm_backward(ct__cuda_float ft, int64_t M, int64_t K, const void *dy,
@@ -299,29 +520,33 @@ extern "C" cudaError_t ct__cuda_layer_norm_backward(ct__cuda_float ft, int64_t M
         if (e == cudaSuccess && db) e = cudaMemsetAsync(db, 0, bytes, st);
         return e;
     }
-    int wpr = warps_per_row(K);
-    unsigned blocks = row_blocks(M, wpr, device);
-    int64_t R = affine_chunks(M, K, device);
+    const bool affine = dw || db;
+    int64_t R = partial_rows(ft, M, K, device);
     DISPATCH(ft, {
-        if (dx) {
-            if (wpr == 1)
-                layer_norm_bwd_dx<T, A, 1><<<blocks, THREADS, 0, st>>>(M, K, (const T *)dy, (const T *)x,
-                                                                       (const A *)mean, (const A *)rstd,
-                                                                       (const A *)weight, (T *)dx);
-            else
-                layer_norm_bwd_dx<T, A, WARPS><<<blocks, THREADS, 0, st>>>(M, K, (const T *)dy, (const T *)x,
-                                                                           (const A *)mean, (const A *)rstd,
-                                                                           (const A *)weight, (T *)dx);
+        A *pw = affine && dw ? (A *)work : NULL, *pb = affine && db ? (A *)work + R * K : NULL;
+        if (K <= WARP_ROW_MAX) {
+            VPT_DISPATCH(K, VEC_DISPATCH(vec4_rows(ft, K, dy, x, dx),
+                                         layer_norm_bwd_warp<T, A, VPT, V><<<(unsigned)R, THREADS, 0, st>>>(
+                                             M, K, (const T *)dy, (const T *)x, (const A *)mean, (const A *)rstd,
+                                             (const A *)weight, (T *)dx, pw, pb)));
             CHECK_LAUNCH();
+        } else {
+            if (dx) {
+                layer_norm_bwd_dx<T, A, WARPS><<<row_blocks(M, 1, device), THREADS, 0, st>>>(
+                    M, K, (const T *)dy, (const T *)x, (const A *)mean, (const A *)rstd, (const A *)weight,
+                    (T *)dx);
+                CHECK_LAUNCH();
+            }
+            if (affine) {
+                dim3 grid((unsigned)ceil_div(K, 32), (unsigned)R), block(32, 8);
+                layer_norm_bwd_affine<T, A><<<grid, block, 0, st>>>(M, K, R, (const T *)dy, (const T *)x,
+                                                                    (const A *)mean, (const A *)rstd, pw, pb);
+                CHECK_LAUNCH();
+            }
         }
-        if (dw || db) {
-            A *pw = (A *)work, *pb = pw + R * K;
-            dim3 grid((unsigned)ceil_div(K, 32), (unsigned)R), block(32, 8);
-            layer_norm_bwd_affine<T, A><<<grid, block, 0, st>>>(M, K, R, (const T *)dy, (const T *)x,
-                                                                (const A *)mean, (const A *)rstd, dw ? pw : NULL,
-                                                                pb);
-            CHECK_LAUNCH();
-            layer_norm_bwd_affine_sum<A><<<blocks_for(K, device), THREADS, 0, st>>>(K, R, pw, pb, (A *)dw, (A *)db);
+        if (affine) {
+            layer_norm_bwd_affine_sum<A><<<(unsigned)ceil_div(K, 32), dim3(32, 8), 0, st>>>(K, R, pw, pb, (A *)dw,
+                                                                                          (A *)db);
             CHECK_LAUNCH();
         }
     });
