@@ -216,46 +216,21 @@ template <typename T, typename A> cudaError_t adagrad(void *const *const *lists,
 
 }  // namespace
 
-extern "C" cudaError_t ct__cuda_fused_sgd(void *const *const *lists, const int64_t *numel, int n, ct__fo_dtype dtype,
-                                          ct__fo_sgd_args a, cudaStream_t stream) {
-    switch (dtype) {
-    case CT__FO_F32: return sgd<float, float>(lists, numel, n, a, stream);
-    case CT__FO_F64: return sgd<double, double>(lists, numel, n, a, stream);
-    case CT__FO_F16: return sgd<__half, float>(lists, numel, n, a, stream);
-    case CT__FO_BF16: return sgd<__nv_bfloat16, float>(lists, numel, n, a, stream);
+/* The extern "C" entry points: one dtype dispatch, each element type with its math type (16-bit
+ * floats compute in float). */
+#define FUSED_ENTRY(name, algo, args_t)                                                                \
+    extern "C" cudaError_t name(void *const *const *lists, const int64_t *numel, int n, ct__fo_dtype dtype, \
+                                args_t a, cudaStream_t stream) {                                       \
+        switch (dtype) {                                                                               \
+        case CT__FO_F32: return algo<float, float>(lists, numel, n, a, stream);                        \
+        case CT__FO_F64: return algo<double, double>(lists, numel, n, a, stream);                      \
+        case CT__FO_F16: return algo<__half, float>(lists, numel, n, a, stream);                       \
+        case CT__FO_BF16: return algo<__nv_bfloat16, float>(lists, numel, n, a, stream);               \
+        }                                                                                              \
+        return cudaErrorInvalidValue;                                                                  \
     }
-    return cudaErrorInvalidValue;
-}
 
-extern "C" cudaError_t ct__cuda_fused_adam(void *const *const *lists, const int64_t *numel, int n, ct__fo_dtype dtype,
-                                           ct__fo_adam_args a, cudaStream_t stream) {
-    switch (dtype) {
-    case CT__FO_F32: return adam<float, float>(lists, numel, n, a, stream);
-    case CT__FO_F64: return adam<double, double>(lists, numel, n, a, stream);
-    case CT__FO_F16: return adam<__half, float>(lists, numel, n, a, stream);
-    case CT__FO_BF16: return adam<__nv_bfloat16, float>(lists, numel, n, a, stream);
-    }
-    return cudaErrorInvalidValue;
-}
-
-extern "C" cudaError_t ct__cuda_fused_rmsprop(void *const *const *lists, const int64_t *numel, int n, ct__fo_dtype dtype,
-                                              ct__fo_rmsprop_args a, cudaStream_t stream) {
-    switch (dtype) {
-    case CT__FO_F32: return rmsprop<float, float>(lists, numel, n, a, stream);
-    case CT__FO_F64: return rmsprop<double, double>(lists, numel, n, a, stream);
-    case CT__FO_F16: return rmsprop<__half, float>(lists, numel, n, a, stream);
-    case CT__FO_BF16: return rmsprop<__nv_bfloat16, float>(lists, numel, n, a, stream);
-    }
-    return cudaErrorInvalidValue;
-}
-
-extern "C" cudaError_t ct__cuda_fused_adagrad(void *const *const *lists, const int64_t *numel, int n, ct__fo_dtype dtype,
-                                              ct__fo_adagrad_args a, cudaStream_t stream) {
-    switch (dtype) {
-    case CT__FO_F32: return adagrad<float, float>(lists, numel, n, a, stream);
-    case CT__FO_F64: return adagrad<double, double>(lists, numel, n, a, stream);
-    case CT__FO_F16: return adagrad<__half, float>(lists, numel, n, a, stream);
-    case CT__FO_BF16: return adagrad<__nv_bfloat16, float>(lists, numel, n, a, stream);
-    }
-    return cudaErrorInvalidValue;
-}
+FUSED_ENTRY(ct__cuda_fused_sgd, sgd, ct__fo_sgd_args)
+FUSED_ENTRY(ct__cuda_fused_adam, adam, ct__fo_adam_args)
+FUSED_ENTRY(ct__cuda_fused_rmsprop, rmsprop, ct__fo_rmsprop_args)
+FUSED_ENTRY(ct__cuda_fused_adagrad, adagrad, ct__fo_adagrad_args)
