@@ -2,6 +2,7 @@
  * path the compiler vectorizes, paths where one input is a broadcast scalar (stride 0), and a
  * strided fallback. 16-bit floats load into float, compute there and round once on store. */
 #include "../elementwise_impl.h"
+#include "../scalar_math.h"
 #include "vec_math.h"
 
 #include <tgmath.h> /* sqrt(x) on a float calls sqrtf: one expression serves float and double */
@@ -46,61 +47,27 @@
 
 static inline void zero_division(ct_ew_params *p) { atomic_store_explicit(&p->zero_division, 1, memory_order_relaxed); }
 
-/* Integer division and remainder, computed in int64 for every integer dtype. A zero divisor is
- * reported (PyTorch raises ZeroDivisionError) and gives 0; INT64_MIN / -1 wraps instead of trapping. */
+/* Integer division and remainder (scalar_math.h), computed in int64 for every integer dtype; a
+ * zero divisor is reported and gives 0. */
 static inline int64_t idiv_trunc(int64_t x, int64_t y, ct_ew_params *p) {
-    if (y == 0) return zero_division(p), 0;
-    if (y == -1) return (int64_t)(0 - (uint64_t)x);
-    return x / y;
+    return y ? ct_idiv_trunc(x, y) : (zero_division(p), 0);
 }
 static inline int64_t idiv_floor(int64_t x, int64_t y, ct_ew_params *p) {
-    if (y == 0) return zero_division(p), 0;
-    if (y == -1) return (int64_t)(0 - (uint64_t)x);
-    int64_t q = x / y;
-    return (x % y != 0 && ((x < 0) != (y < 0))) ? q - 1 : q;
+    return y ? ct_idiv_floor(x, y) : (zero_division(p), 0);
 }
 static inline int64_t iremainder(int64_t x, int64_t y, ct_ew_params *p) {
-    if (y == 0) return zero_division(p), 0;
-    if (y == -1) return 0;
-    int64_t r = x % y;
-    return (r != 0 && ((r < 0) != (y < 0))) ? r + y : r;
-}
-/* Integer powers by squaring; negative exponents give 0 except for bases 1 and -1 (PyTorch). */
-static inline int64_t ipow(int64_t base, int64_t e) {
-    if (e < 0) return base == 1 ? 1 : base == -1 ? ((e & 1) ? -1 : 1) : 0;
-    uint64_t result = 1, b = (uint64_t)base;
-    while (e) {
-        if (e & 1) result *= b;
-        b *= b;
-        e >>= 1;
-    }
-    return (int64_t)result;
+    return y ? ct_iremainder(x, y) : (zero_division(p), 0);
 }
 
-/* Python's floor division and modulo on floats, as PyTorch computes them. */
-#define FLOAT_HELPERS(A, sfx)                                                                      \
-    static inline A floordiv_##sfx(A a, A b) {                                                     \
-        if (b == 0) return a / b;                                                                  \
-        A mod = fmod(a, b), div = (a - mod) / b;                                                   \
-        if (mod != 0 && ((b < 0) != (mod < 0))) div -= 1;                                          \
-        if (div == 0) return copysign((A)0, a / b);                                                \
-        A fd = floor(div);                                                                         \
-        return div - fd > (A)0.5 ? fd + 1 : fd;                                                    \
-    }                                                                                              \
-    static inline A remainder_##sfx(A a, A b) {                                                    \
-        A r = fmod(a, b);                                                                          \
-        return (r != 0 && ((r < 0) != (b < 0))) ? r + b : r;                                       \
-    }
-FLOAT_HELPERS(float, float)
-FLOAT_HELPERS(double, double)
-#define FSFX_f16 float
-#define FSFX_bf16 float
-#define FSFX_f32 float
-#define FSFX_f64 double
+/* Python's floor division and modulo on floats (scalar_math.h), by the compute type's suffix. */
+#define FSFX_f16 f
+#define FSFX_bf16 f
+#define FSFX_f32 f
+#define FSFX_f64 d
 #define CAT_(a, b) a##b
 #define CAT(a, b) CAT_(a, b)
-#define FLOORDIV(dn) CAT(floordiv_, FSFX_##dn)
-#define REMAINDER(dn) CAT(remainder_, FSFX_##dn)
+#define FLOORDIV(dn) CAT(ct_floordiv_, FSFX_##dn)
+#define REMAINDER(dn) CAT(ct_fremainder_, FSFX_##dn)
 
 /* ---- loop generators --------------------------------------------------------------------------- */
 
@@ -199,7 +166,7 @@ FOR_INTS(G_BIN_SAME, div_trunc, idiv_trunc(x, y, P))
 FOR_FLOATS(G_FLOORDIV, div_floor)
 FOR_INTS(G_BIN_SAME, div_floor, idiv_floor(x, y, P))
 FOR_FLOATS(G_BIN_SAME, pow, pow(x, y))
-FOR_INTS(G_BIN_SAME, pow, ipow(x, y))
+FOR_INTS(G_BIN_SAME, pow, ct_ipow(x, y))
 /* NaN-propagating min/max: a NaN operand wins (comparisons with NaN are false). */
 FOR_ALL(G_BIN_SAME, minimum, x != x ? x : y != y ? y : (x < y ? x : y))
 FOR_ALL(G_BIN_SAME, maximum, x != x ? x : y != y ? y : (x > y ? x : y))

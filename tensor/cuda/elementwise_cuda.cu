@@ -4,6 +4,7 @@
 // semantics (integer division, remainder's sign, floor division, NaN propagation) are the same
 // expressions, so CUDA and CPU agree to the last bit except for the ulps of the math library.
 #include "../elementwise_ops.h"
+#include "../scalar_math.h"
 #include "elementwise_cuda.h"
 #include "iter_cuda.cuh"
 
@@ -22,49 +23,21 @@ struct P {
 
 template <typename A> constexpr bool is_float_v = std::is_floating_point<A>::value;
 
-// ---- integer helpers (elementwise_cpu.c): computed in int64; zero divisors reported, give 0 ----
+// ---- the shared scalar formulas (scalar_math.h); a zero integer divisor raises the device flag ----
 
 __device__ __forceinline__ int64_t idiv_trunc(int64_t x, int64_t y, const P &p) {
-    if (y == 0) return *p.zero_division = 1, 0;
-    if (y == -1) return (int64_t)(0 - (uint64_t)x);
-    return x / y;
+    return y ? ct_idiv_trunc(x, y) : (*p.zero_division = 1, 0);
 }
 __device__ __forceinline__ int64_t idiv_floor(int64_t x, int64_t y, const P &p) {
-    if (y == 0) return *p.zero_division = 1, 0;
-    if (y == -1) return (int64_t)(0 - (uint64_t)x);
-    int64_t q = x / y;
-    return (x % y != 0 && ((x < 0) != (y < 0))) ? q - 1 : q;
+    return y ? ct_idiv_floor(x, y) : (*p.zero_division = 1, 0);
 }
 __device__ __forceinline__ int64_t iremainder(int64_t x, int64_t y, const P &p) {
-    if (y == 0) return *p.zero_division = 1, 0;
-    if (y == -1) return 0;
-    int64_t r = x % y;
-    return (r != 0 && ((r < 0) != (y < 0))) ? r + y : r;
+    return y ? ct_iremainder(x, y) : (*p.zero_division = 1, 0);
 }
-__device__ __forceinline__ int64_t ipow(int64_t base, int64_t e) {
-    if (e < 0) return base == 1 ? 1 : base == -1 ? ((e & 1) ? -1 : 1) : 0;
-    uint64_t result = 1, b = (uint64_t)base;
-    while (e) {
-        if (e & 1) result *= b;
-        b *= b;
-        e >>= 1;
-    }
-    return (int64_t)result;
-}
-
-// Python's floor division and modulo on floats, as PyTorch computes them.
-template <typename A> __device__ __forceinline__ A floordiv(A a, A b) {
-    if (b == 0) return a / b;
-    A mod = fmod(a, b), div = (a - mod) / b;
-    if (mod != 0 && ((b < 0) != (mod < 0))) div -= 1;
-    if (div == 0) return copysign((A)0, a / b);
-    A fd = floor(div);
-    return div - fd > (A)0.5 ? fd + 1 : fd;
-}
-template <typename A> __device__ __forceinline__ A fremainder(A a, A b) {
-    A r = fmod(a, b);
-    return (r != 0 && ((r < 0) != (b < 0))) ? r + b : r;
-}
+__device__ __forceinline__ float floordiv(float a, float b) { return ct_floordiv_f(a, b); }
+__device__ __forceinline__ double floordiv(double a, double b) { return ct_floordiv_d(a, b); }
+__device__ __forceinline__ float fremainder(float a, float b) { return ct_fremainder_f(a, b); }
+__device__ __forceinline__ double fremainder(double a, double b) { return ct_fremainder_d(a, b); }
 
 // ---- functors ----
 // Each is `struct Name { P p; template <typename A> A operator()(A x[, A y]) const; }`; bool
@@ -92,7 +65,7 @@ BINARY_FN(Mul, return x * y;)
 BINARY_FN(Div, return x / y;)
 BINARY_FN(DivTrunc, if constexpr (is_float_v<A>) return trunc(x / y); else return (A)idiv_trunc(x, y, p);)
 BINARY_FN(DivFloor, if constexpr (is_float_v<A>) return floordiv(x, y); else return (A)idiv_floor(x, y, p);)
-BINARY_FN(Pow, if constexpr (is_float_v<A>) return pow(x, y); else return (A)ipow(x, y);)
+BINARY_FN(Pow, if constexpr (is_float_v<A>) return pow(x, y); else return (A)ct_ipow(x, y);)
 // NaN-propagating: a NaN operand wins (comparisons with NaN are false).
 BINARY_FN(Minimum, return x != x ? x : y != y ? y : (x < y ? x : y);)
 BINARY_FN(Maximum, return x != x ? x : y != y ? y : (x > y ? x : y);)
